@@ -1,0 +1,1 @@
+"""Cosign: the application (settings, database, web app, CLI) and the campaign domain."""

@@ -1,0 +1,59 @@
+"""The application factory: JSON API under /api/v1, pages from templates/, static files, errors."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+
+from campaign import health, pages
+from campaign.accounts import api as accounts_api
+from campaign.accounts import pages as accounts_pages
+from campaign.errors import install_error_handlers
+from campaign.settings import STATIC_DIR, get_settings
+from workers import api as workers_api
+
+API_PREFIX = "/api/v1"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                                "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level)
+    app = FastAPI(title="Cosign", version="0.1.0", openapi_url=f"{API_PREFIX}/openapi.json",
+                  docs_url=None, redoc_url=None,
+                  description="Parliamentary advocacy campaigns: contacts, letters, co-signatures, sends.")
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(accounts_api.router)
+    api.include_router(workers_api.router)
+    app.include_router(api)
+
+    app.include_router(health.router)
+    app.include_router(pages.router)
+    app.include_router(accounts_pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        if settings.https:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.url.path.startswith(API_PREFIX) or "text/html" in response.headers.get("content-type", ""):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app

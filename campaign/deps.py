@@ -1,0 +1,114 @@
+"""Request dependencies: the transaction, the signed-in user, and who may call each route.
+
+Every route declares its callers with ``allow(...)`` (signed-in users with one of the
+roles; admins always) or ``public`` (anyone). The role matrix test walks the app's
+routes and fails for a route that declares neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from campaign.accounts import service as accounts_service
+from campaign.accounts.models import Role, User
+from campaign.db import new_session
+from campaign.errors import NotAuthenticated, PermissionDenied
+
+SESSION_COOKIE = "cosign_session"
+ANON_COOKIE = "cosign_anon"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def get_session() -> Iterator[Session]:
+    """The request's transaction: committed when the handler returns, rolled back if it raises."""
+    session = new_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def submitted_csrf_token(request: Request) -> str:
+    """The CSRF token a browser sent with an unsafe request: a form field or the X-CSRF-Token header."""
+    if request.method not in UNSAFE_METHODS:
+        return ""
+    header = request.headers.get("x-csrf-token", "")
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("csrf_token", "")
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def _bearer_token(request: Request) -> str:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else ""
+
+
+class Access:
+    """A route's declaration of who may call it, and the dependency that enforces it."""
+
+    def __init__(self, *roles: Role, public: bool = False):
+        self.public = public
+        self.roles = frozenset(roles) | ({Role.admin} if not public else frozenset())
+
+    def __repr__(self) -> str:
+        return "public" if self.public else f"allow({', '.join(sorted(r.value for r in self.roles))})"
+
+    def __call__(self, request: Request, session: SessionDep,
+                 csrf_token: Annotated[str, Depends(submitted_csrf_token)]) -> User | None:
+        user = self._identify(request, session, csrf_token)
+        request.state.user = user
+        if self.public:
+            return user
+        if user is None:
+            raise NotAuthenticated("Sign in to continue.")
+        if user.role not in self.roles:
+            raise PermissionDenied(f"Your role ({user.role.value}) may not do this.")
+        return user
+
+    @staticmethod
+    def _identify(request: Request, session: Session, csrf_token: str) -> User | None:
+        bearer = _bearer_token(request)
+        if bearer:
+            user = accounts_service.user_for_api_token(session, token=bearer)
+            if user is None:
+                raise NotAuthenticated("The API token is not valid or has been revoked.",
+                                       headers={"WWW-Authenticate": "Bearer"})
+            return user
+        # Cookie-borne requests must prove they come from our own pages.
+        cookie = request.cookies.get(SESSION_COOKIE, "")
+        found = accounts_service.user_for_session_token(session, token=cookie) if cookie else None
+        if request.method in UNSAFE_METHODS:
+            csrf_base = cookie if found else request.cookies.get(ANON_COOKIE, "")
+            if not accounts_service.csrf_token_matches(csrf_base, csrf_token):
+                raise PermissionDenied("The form has expired or did not come from Cosign. Reload the page and try again.")
+        if found is None:
+            return None
+        request.state.session_token = cookie
+        return found[0]
+
+
+def allow(*roles: Role) -> Access:
+    return Access(*roles)
+
+
+public = Access(public=True)
+
+AnyUser = Annotated[User, Depends(allow(*Role))]
+AdminUser = Annotated[User, Depends(allow(Role.admin))]
+MaybeUser = Annotated[User | None, Depends(public)]

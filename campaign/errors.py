@@ -1,0 +1,135 @@
+"""Domain errors carry their HTTP status; one set of handlers turns them into answers.
+
+The JSON API answers ``application/problem+json`` (RFC 9457); pages get a friendly
+error page, or a redirect to the login page when nobody is signed in.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with the input: where it is (field, line, column) and what is wrong."""
+
+    loc: str
+    msg: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"loc": self.loc, "msg": self.msg}
+
+
+class CosignError(Exception):
+    status_code = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None, headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        self.headers = headers or {}
+
+
+class InvalidInput(CosignError):
+    status_code = 422
+    title = "Invalid input"
+
+
+class NotFound(CosignError):
+    status_code = 404
+    title = "Not found"
+
+
+class Conflict(CosignError):
+    status_code = 409
+    title = "Conflict"
+
+
+class NotAuthenticated(CosignError):
+    status_code = 401
+    title = "Not signed in"
+
+
+class PermissionDenied(CosignError):
+    status_code = 403
+    title = "Forbidden"
+
+
+class TooManyRequests(CosignError):
+    status_code = 429
+    title = "Too many requests"
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+
+def problem(status: int, title: str, detail: str, request: Request, *, errors: list[dict[str, Any]] | None = None,
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail,
+                            "instance": request.url.path}
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _html_error(request: Request, status: int, title: str, detail: str, errors: list[dict[str, Any]] | None = None,
+                headers: dict[str, str] | None = None) -> Response:
+    from campaign.web import render  # the page layer imports errors; import late to avoid a cycle
+
+    response = render(request, "pages/error.html", {"status": status, "title": title, "detail": detail,
+                                                    "errors": errors or []}, status_code=status)
+    response.headers.update(headers or {})
+    return response
+
+
+def _answer(request: Request, status: int, title: str, detail: str, errors: list[dict[str, Any]] | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    if wants_json(request):
+        return problem(status, title, detail, request, errors=errors, headers=headers)
+    if status == 401:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    return _html_error(request, status, title, detail, errors, headers)
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc if part not in ("body", "query", "path", "form"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CosignError)
+    def _domain_error(request: Request, exc: CosignError) -> Response:
+        return _answer(request, exc.status_code, exc.title, exc.detail,
+                       [error.as_dict() for error in exc.errors], exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"loc": _location(tuple(error.get("loc", ()))) or "request", "msg": error.get("msg", "invalid")}
+                  for error in exc.errors()]
+        detail = "; ".join(f"{error['loc']}: {error['msg']}" for error in errors)
+        return _answer(request, 422, "Invalid input", detail, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "Not found", 405: "Method not allowed", 413: "Too large"}
+        return _answer(request, exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail),
+                       headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _answer(request, 500, "Internal error", "Something went wrong on our side; it has been logged.")

@@ -1,0 +1,8 @@
+"""Imports every module that defines tables, so SQLModel's metadata is complete.
+
+Alembic's env.py and the migration drift test import this; add new model modules here.
+"""
+
+from campaign import audit  # noqa: F401
+from campaign.accounts import models as accounts_models  # noqa: F401
+from workers import models as workers_models  # noqa: F401

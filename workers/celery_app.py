@@ -1,0 +1,40 @@
+"""The Celery application.
+
+The database is the source of truth and the broker only carries wake-ups, so the
+configuration is at-least-once with no surprises: late acks, redelivery when a
+worker dies, one message prefetched at a time, and no ETA/countdown tasks (which a
+Redis broker would redeliver after its visibility timeout).
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from campaign.settings import get_settings
+
+
+def make_celery() -> Celery:
+    settings = get_settings()
+    app = Celery("cosign", include=["workers.tasks"])
+    app.conf.update(
+        broker_url=settings.broker_url,
+        broker_connection_retry_on_startup=True,
+        task_default_queue=settings.celery_queue,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        timezone="UTC",
+        enable_utc=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        beat_schedule={
+            "system.heartbeat": {"task": "system.heartbeat", "schedule": 30.0},
+        },
+    )
+    return app
+
+
+celery_app = make_celery()
