@@ -7,12 +7,18 @@ import logging
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
+from campaign import api as campaign_api
 from campaign import health, pages
 from campaign.accounts import api as accounts_api
 from campaign.accounts import pages as accounts_pages
+from contacts import api as contacts_api
+from contacts import pages as contacts_pages
+from letters import api as letters_api
+from letters import pages as letters_pages
 from campaign.errors import install_error_handlers
 from campaign.settings import STATIC_DIR, get_settings
 from workers import api as workers_api
+from workers import pages as workers_pages
 
 API_PREFIX = "/api/v1"
 
@@ -35,13 +41,13 @@ def create_app() -> FastAPI:
                   description="Parliamentary advocacy campaigns: contacts, letters, co-signatures, sends.")
 
     api = APIRouter(prefix=API_PREFIX)
-    api.include_router(accounts_api.router)
-    api.include_router(workers_api.router)
+    for domain_api in (accounts_api, campaign_api, contacts_api, letters_api, workers_api):
+        api.include_router(domain_api.router)
     app.include_router(api)
 
     app.include_router(health.router)
-    app.include_router(pages.router)
-    app.include_router(accounts_pages.router)
+    for domain_pages in (pages, accounts_pages, contacts_pages, letters_pages, workers_pages):
+        app.include_router(domain_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
 

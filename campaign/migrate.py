@@ -17,7 +17,7 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(revision: str = "head") -> None:
+def upgrade(revision: str = "heads") -> None:
     with get_engine().begin() as connection:
         if connection.dialect.name == "postgresql":
             # Two processes starting together (web and worker containers) migrate one at a time.

@@ -33,6 +33,10 @@ templates.env.filters["local"] = _local
 # Navigation: (label, path, roles that see it).
 NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("Home", "/", frozenset(Role)),
+    ("Campaigns", "/campaigns", frozenset(Role)),
+    ("People", "/people", frozenset(Role)),
+    ("Letters", "/letters", frozenset({Role.admin, Role.staff, Role.coordinator})),
+    ("Outbox", "/outbox", frozenset({Role.admin, Role.staff})),
     ("Users", "/admin/users", frozenset({Role.admin})),
     ("Audit log", "/admin/audit", frozenset({Role.admin})),
     ("Account", "/account", frozenset(Role)),

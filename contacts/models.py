@@ -1,0 +1,1 @@
+"""People, organisations, memberships and stances (filled in by the contacts work)."""

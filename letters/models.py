@@ -1,0 +1,1 @@
+"""Templates, drafts, questions, signatories and responses (filled in by the letters work)."""
