@@ -174,6 +174,29 @@ def _setup() -> None:
 
 
 @app.command()
+def health(max_beat_age: int = typer.Option(0, help="Also fail when beat's last heartbeat, run by a worker, "
+                                                      "is older than this many seconds (0: do not check).")) -> None:
+    """Check the database and the broker (and optionally beat + worker); exit 1 when unhealthy."""
+    import json
+
+    from campaign.health import report
+
+    result = report()
+    healthy = result["status"] == "ok"
+    if max_beat_age and healthy:
+        from datetime import datetime
+
+        from campaign.db import utcnow
+
+        last = result["last_beat_at"]
+        age = (utcnow() - datetime.fromisoformat(last)).total_seconds() if last else None
+        healthy = age is not None and age <= max_beat_age
+        result["beat_heartbeat_age_seconds"] = age
+    typer.echo(json.dumps(result))
+    raise typer.Exit(0 if healthy else 1)
+
+
+@app.command()
 def web(host: str = typer.Option(None), port: int = typer.Option(None)) -> None:
     """Run the web app alone (uvicorn)."""
     import uvicorn

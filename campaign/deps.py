@@ -8,6 +8,7 @@ routes and fails for a route that declares neither.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -59,6 +60,20 @@ def _bearer_token(request: Request) -> str:
     return credentials.strip() if scheme.lower() == "bearer" else ""
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """Who is signed in, as the page layout shows it."""
+
+    id: int
+    email: str
+    name: str
+    role: Role
+
+    @classmethod
+    def of(cls, user: User) -> SignedIn:
+        return cls(id=user.id, email=user.email, name=user.name, role=user.role)
+
+
 class Access:
     """A route's declaration of who may call it, and the dependency that enforces it."""
 
@@ -72,7 +87,8 @@ class Access:
     def __call__(self, request: Request, session: SessionDep,
                  csrf_token: Annotated[str, Depends(submitted_csrf_token)]) -> User | None:
         user = self._identify(request, session, csrf_token)
-        request.state.user = user
+        # Pages read a snapshot: an error page is rendered after the session has rolled back and closed.
+        request.state.user = SignedIn.of(user) if user is not None else None
         if self.public:
             return user
         if user is None:
@@ -93,7 +109,8 @@ class Access:
         # Cookie-borne requests must prove they come from our own pages.
         cookie = request.cookies.get(SESSION_COOKIE, "")
         found = accounts_service.user_for_session_token(session, token=cookie) if cookie else None
-        if request.method in UNSAFE_METHODS:
+        # (An API call with neither a token nor a session is simply not signed in.)
+        if request.method in UNSAFE_METHODS and (found or not request.url.path.startswith("/api/")):
             csrf_base = cookie if found else request.cookies.get(ANON_COOKIE, "")
             if not accounts_service.csrf_token_matches(csrf_base, csrf_token):
                 raise PermissionDenied("The form has expired or did not come from Cosign. Reload the page and try again.")

@@ -31,15 +31,21 @@ def _check_broker() -> None:
         connection.ensure_connection(max_retries=1, timeout=3)
 
 
-@router.get("/healthz", dependencies=[Depends(public)])
-def healthz() -> JSONResponse:
+def report() -> dict:
     database_ok, database = _check("database", check_database)
     broker_ok, broker = _check("broker", _check_broker)
-    last_worker_run = None
+    last_worker_run = last_beat = None
     if database_ok:
         with new_session() as session:
             completed = workers_service.last_completed_at(session)
+            beat = workers_service.last_completed_at(session, beats_only=True)
             last_worker_run = completed.isoformat() if completed else None
-    healthy = database_ok and broker_ok
-    return JSONResponse({"status": "ok" if healthy else "unavailable", "database": database, "broker": broker,
-                         "last_worker_run_at": last_worker_run}, status_code=200 if healthy else 503)
+            last_beat = beat.isoformat() if beat else None
+    return {"status": "ok" if database_ok and broker_ok else "unavailable", "database": database,
+            "broker": broker, "last_worker_run_at": last_worker_run, "last_beat_at": last_beat}
+
+
+@router.get("/healthz", dependencies=[Depends(public)])
+def healthz() -> JSONResponse:
+    result = report()
+    return JSONResponse(result, status_code=200 if result["status"] == "ok" else 503)

@@ -97,3 +97,51 @@ def client(app):
 @pytest.fixture
 def backend() -> str:
     return "postgresql" if RUN_DATABASE_URL else "sqlite"
+
+
+@pytest.fixture(scope="session")
+def live_cosign():
+    """`campaign serve` (web, worker, beat) on its own database, shared by the tests that need it."""
+    from tests import live
+
+    instance = live.start(RUN_DIR)
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        if services.in_ci():
+            pytest.fail("Chromium is not installed; `make chromium` installs Debian's package.")
+        pytest.skip("Chromium is not installed; `make chromium` installs Debian's package.")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    directory = Path(os.environ.get("SCREENSHOT_DIR", "var/screenshots"))
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory

@@ -52,5 +52,9 @@ def get_ping(session: Session, *, token: str) -> WorkerPing:
     return ping
 
 
-def last_completed_at(session: Session):
-    return session.scalar(sa.select(sa.func.max(WorkerPing.completed_at)))
+def last_completed_at(session: Session, *, beats_only: bool = False):
+    """When a worker last completed a ping (only beat's periodic ones with ``beats_only``)."""
+    query = sa.select(sa.func.max(WorkerPing.completed_at))
+    if beats_only:
+        query = query.where(WorkerPing.token.startswith("beat-"))
+    return session.scalar(query)
