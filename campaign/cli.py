@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import typer
 
@@ -171,6 +172,29 @@ def _setup() -> None:
         typer.secho(f"\nCreated the first admin: {admin.email}\nPassword (shown once, keep it): {generated}\n",
                     fg=typer.colors.GREEN, bold=True)
     typer.echo(_run_service(demo_campaign.load))
+
+
+@app.command("backup")
+def backup_command(target: str = typer.Argument(..., help="File to write (SQLite file or pg_dump archive).")) -> None:
+    """Write a consistent copy of the whole database (safe while Cosign runs)."""
+    from campaign import backup
+
+    typer.echo(f"Backup written to {backup.backup(Path(target))}.")
+
+
+@app.command("restore")
+def restore_command(source: str, yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation.")) -> None:
+    """Replace the whole database with a backup. Stop the web app, worker and beat first."""
+    from campaign import backup
+    from campaign.errors import CosignError
+
+    if not yes:
+        typer.confirm("This replaces every row in the database with the backup. Continue?", abort=True)
+    try:
+        backup.restore(Path(source))
+    except CosignError as error:
+        _fail(error.detail)
+    typer.echo(f"Restored the database from {source}.")
 
 
 @app.command()

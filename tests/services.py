@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -62,3 +63,17 @@ def require_broker(broker_url: str) -> None:
     except redis.RedisError as error:
         pytest.exit(f"Redis at {broker_url} is not reachable (CELERY_BROKER_URL is set, so the suite will not "
                     f"silently skip it): {error}", returncode=3)
+
+
+@contextlib.contextmanager
+def fresh_database(tmp_path, name: str):
+    """An empty database beside the run's (a new SQLite file, or a new PostgreSQL database): yields its URL."""
+    run_url = os.environ.get("DATABASE_URL", "")
+    if run_url:
+        url = create_database_like(run_url, name)
+        try:
+            yield url
+        finally:
+            drop_database(run_url, url)
+    else:
+        yield f"sqlite:///{tmp_path / f'{name}.sqlite3'}"

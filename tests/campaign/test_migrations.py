@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -19,15 +17,8 @@ from tests import services
 
 @pytest.fixture
 def empty_engine(tmp_path):
-    run_url = os.environ.get("DATABASE_URL", "")
-    if run_url:
-        url = services.create_database_like(run_url, "migrations")
+    with services.fresh_database(tmp_path, "migrations") as url:
         engine = make_engine(url)
-        yield engine
-        engine.dispose()
-        services.drop_database(run_url, url)
-    else:
-        engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
         yield engine
         engine.dispose()
 
