@@ -15,7 +15,7 @@ from contacts import api as contacts_api
 from contacts import pages as contacts_pages
 from letters import api as letters_api
 from letters import pages as letters_pages
-from campaign.errors import install_error_handlers
+from campaign.errors import PROBLEM_RESPONSES, install_error_handlers
 from campaign.settings import STATIC_DIR, get_settings
 from workers import api as workers_api
 from workers import pages as workers_pages
@@ -40,7 +40,7 @@ def create_app() -> FastAPI:
                   docs_url=None, redoc_url=None,
                   description="Parliamentary advocacy campaigns: contacts, letters, co-signatures, sends.")
 
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     for domain_api in (accounts_api, campaign_api, contacts_api, letters_api, workers_api):
         api.include_router(domain_api.router)
     app.include_router(api)

@@ -7,8 +7,11 @@ from pydantic import BaseModel, Field
 from campaign.accounts.models import Role
 
 
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
 class UserCreate(BaseModel):
-    email: str = Field(max_length=320)
+    email: str = Field(max_length=320, pattern=EMAIL_PATTERN)
     role: Role
     password: str = Field(min_length=10, max_length=200)
     name: str = Field(default="", max_length=200)
