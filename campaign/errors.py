@@ -45,6 +45,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": description, "model": Problem,
              "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
     for status, description in [
+        (400, "The request body could not be read"),
         (401, "Not signed in, or the API token is not valid"),
         (403, "The caller's role may not do this"),
         (404, "Not found"),

@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = 30.0
+    send_max_attempts: int = Field(default=10, ge=1, description="Tries before a message is marked failed.")
+    send_retry_base_seconds: float = Field(default=10.0, gt=0)
+    send_retry_cap_seconds: float = Field(default=3600.0, gt=0)
+    send_per_domain_per_minute: int = Field(default=600, ge=0, description="0: no limit.")
+    send_per_campaign_per_minute: int = Field(default=0, ge=0, description="0: no limit.")
+    send_dispatch_limit: int = Field(default=1000, ge=1, description="Rows one dispatch run claims at most.")
+    send_batch_size: int = Field(default=50, ge=1, description="Messages one deliver task sends.")
+    send_lease_seconds: float = Field(default=0, ge=0, description="0: three SMTP timeouts (at least 5 s).")
     log_level: str = "INFO"
 
     @field_validator("var_dir")

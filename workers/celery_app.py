@@ -32,6 +32,9 @@ def make_celery() -> Celery:
         worker_send_task_events=False,
         beat_schedule={
             "system.heartbeat": {"task": "system.heartbeat", "schedule": 30.0},
+            # Short and cheap (an index range scan); the outbox rows, not the broker, hold the schedule.
+            "outbox.dispatch_due": {"task": "outbox.dispatch_due", "schedule": 2.0,
+                                    "options": {"expires": 10.0}},
         },
     )
     return app

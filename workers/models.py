@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from campaign.db import UTCDateTime, utcnow
+from campaign.db import UTCDateTime, str_enum, utcnow
 
 
 class WorkerPing(SQLModel, table=True):
@@ -21,3 +23,115 @@ class WorkerPing(SQLModel, table=True):
     requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     worker: str = Field(default="", max_length=200)
+
+
+class OutboxKind(StrEnum):
+    letter = "letter"
+    personalised_letter = "personalised_letter"
+    question_suggestion = "question_suggestion"
+    signing_invitation = "signing_invitation"
+    chaser = "chaser"
+    digest = "digest"
+    other = "other"
+
+
+class OutboxStatus(StrEnum):
+    scheduled = "scheduled"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One outgoing e-mail, and the single source of truth about whether it has gone.
+
+    ``next_attempt_at`` is when the row is next due: the scheduled time, a retry time,
+    or, while ``sending``, the end of the worker's lease (so a row whose worker died is
+    due again). ``claimed_by`` names the claim a worker holds; a worker only sends and
+    records rows that still carry its claim. ``send_started_at`` is set just before the
+    message goes to the server: from then on it can no longer be cancelled.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        # The dispatcher's scan: equality on status, range on next_attempt_at, paused read from the index.
+        sa.Index("ix_outbox_message_due", "status", "next_attempt_at", "paused"),
+        sa.Index("ix_outbox_message_campaign_id_claimed_at", "campaign_id", "claimed_at"),
+        sa.Index("ix_outbox_message_recipient_domain_claimed_at", "recipient_domain", "claimed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", ondelete="SET NULL")
+    kind: OutboxKind = Field(default=OutboxKind.other, sa_type=str_enum(OutboxKind))
+    sender: str = Field(max_length=400)
+    recipient_address: str = Field(max_length=320)
+    recipient_name: str = Field(default="", max_length=200)
+    recipient_domain: str = Field(default="", max_length=255)
+    reply_to: str = Field(default="", max_length=320)
+    subject: str = Field(max_length=998)
+    text_body: str = Field(default="", sa_type=sa.Text)
+    html_body: str = Field(default="", sa_type=sa.Text)
+    message_id: str | None = Field(default=None, max_length=250, sa_column_kwargs={"unique": True})
+    in_reply_to: str = Field(default="", max_length=250)
+    thread_references: str = Field(default="", sa_type=sa.Text, description="The References header (chasers).")
+    scheduled_at: datetime = Field(sa_type=UTCDateTime)
+    status: OutboxStatus = Field(default=OutboxStatus.scheduled, sa_type=str_enum(OutboxStatus))
+    paused: bool = False
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    send_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str = Field(default="", sa_type=sa.Text)
+    smtp_response: str = Field(default="", sa_type=sa.Text)
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxAttachment(SQLModel, table=True):
+    """A file sent with a message (the letter's PDF), kept apart so the outbox rows stay small."""
+
+    __tablename__ = "outbox_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_message_id: int = Field(foreign_key="outbox_message.id", index=True, ondelete="CASCADE")
+    filename: str = Field(max_length=255)
+    content_type: str = Field(default="application/octet-stream", max_length=127)
+    content: bytes = Field(sa_type=sa.LargeBinary)
+
+
+class OutboxPause(SQLModel, table=True):
+    """A campaign whose sends are paused: its rows are held, and new ones are scheduled paused."""
+
+    __tablename__ = "outbox_pause"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True, ondelete="CASCADE")
+    paused_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    paused_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+
+
+class DeliveryOutcome(StrEnum):
+    sending = "sending"  # started; a worker killed now leaves it so
+    sent = "sent"
+    retry = "retry"  # temporary failure, tried again later
+    failed = "failed"  # permanent failure, or out of attempts
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """One try at handing a message to the mail server, with the server's answer."""
+
+    __tablename__ = "delivery_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_message_id: int = Field(foreign_key="outbox_message.id", index=True, ondelete="CASCADE")
+    number: int
+    worker: str = Field(default="", max_length=200)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: DeliveryOutcome = Field(default=DeliveryOutcome.sending, sa_type=str_enum(DeliveryOutcome))
+    smtp_code: int | None = None
+    response: str = Field(default="", sa_type=sa.Text)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
+from celery.signals import worker_process_shutdown
+
 from campaign.db import session_scope
-from workers import service
+from workers import mail, outbox, service
 from workers.celery_app import celery_app
+
+log = logging.getLogger(__name__)
 
 
 @celery_app.task(name="system.heartbeat")
@@ -15,3 +21,33 @@ def heartbeat(token: str | None = None) -> None:
             service.complete_ping(session, token=token)
         else:
             service.record_beat(session)
+
+
+def _enqueue_delivery(ids: list[int], claim: str) -> None:
+    deliver.delay(ids, claim)
+
+
+@celery_app.task(name="outbox.dispatch_due")
+def dispatch_due() -> int:
+    """Claim the messages that are due and enqueue their delivery once the claim has committed."""
+    rules = outbox.SendingRules.from_settings()
+    with session_scope() as session:
+        claim = outbox.dispatch_due(session, enqueue=_enqueue_delivery, rules=rules)
+    if len(claim.ids) >= rules.dispatch_limit:
+        # A backlog: claim the next lot now rather than at the next beat.
+        dispatch_due.delay()
+    return len(claim.ids)
+
+
+@celery_app.task(name="outbox.deliver")
+def deliver(ids: list[int], claim: str) -> dict[str, int]:
+    """Send the messages of one claim. A stale or repeated task finds nothing it may send."""
+    tally = outbox.deliver_batch(session_scope, ids=ids, claim=claim, backend=mail.get_backend())
+    if tally.get("scheduled") or tally.get("failed"):
+        log.warning("outbox.deliver: %s", dict(tally))
+    return dict(tally)
+
+
+@worker_process_shutdown.connect
+def _close_mail_connection(**_kwargs) -> None:
+    mail.close_backend()

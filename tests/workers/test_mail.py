@@ -1,0 +1,108 @@
+"""Mail backends against a real SMTP server (the sink) and a real folder."""
+
+from __future__ import annotations
+
+from email import message_from_bytes
+from email.policy import default as default_policy
+
+import pytest
+
+from campaign.settings import get_settings
+from workers.mail import (Attachment, FileBackend, OutgoingMail, PermanentFailure, SmtpBackend, TemporaryFailure,
+                          build_message)
+from tests.workers.smtp_sink import free_port
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+
+
+def letter(**fields) -> OutgoingMail:
+    values = dict(sender="Stop the Visit <campaign@ngo.example>", recipient_address="pm@parliament.example",
+                  recipient_name="Rt Hon Zoë Prime", subject="Cross-party letter — the visit",
+                  message_id="<cosign.7.abcdef123456@ngo.example>", text_body="Dear Prime Minister,\n\nWe write…\n",
+                  html_body="<p>Dear Prime Minister,</p><p>We write…</p>", reply_to="replies@ngo.example",
+                  attachments=(Attachment("letter.pdf", "application/pdf", PDF),))
+    values.update(fields)
+    return OutgoingMail(**values)
+
+
+def smtp_backend(port: int, **changes) -> SmtpBackend:
+    return SmtpBackend(get_settings().model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port,
+                                                         "smtp_timeout_seconds": 3, **changes}))
+
+
+def test_mime_has_text_and_html_alternatives_an_attachment_and_threading_headers():
+    raw = build_message(letter(in_reply_to="<cosign.3.aaa@ngo.example>",
+                               references="<cosign.1.x@ngo.example> <cosign.3.aaa@ngo.example>")).as_bytes()
+    parsed = message_from_bytes(raw, policy=default_policy)
+    assert parsed.get_content_type() == "multipart/mixed"
+    alternative, attachment = parsed.get_payload()
+    assert alternative.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in alternative.get_payload()] == ["text/plain", "text/html"]
+    assert parsed.get_body(("plain",)).get_content() == "Dear Prime Minister,\n\nWe write…\n"
+    assert "<p>We write…</p>" in parsed.get_body(("html",)).get_content()
+    assert attachment.get_filename() == "letter.pdf" and attachment.get_content() == PDF
+    assert str(parsed["Subject"]) == "Cross-party letter — the visit"
+    assert str(parsed["To"]) == "Rt Hon Zoë Prime <pm@parliament.example>"
+    assert parsed["Message-ID"] == "<cosign.7.abcdef123456@ngo.example>"
+    assert parsed["Reply-To"] == "replies@ngo.example"
+    assert parsed["In-Reply-To"] == "<cosign.3.aaa@ngo.example>"
+    assert parsed["References"] == "<cosign.1.x@ngo.example> <cosign.3.aaa@ngo.example>"
+
+
+def test_a_text_only_message_is_a_single_part():
+    parsed = message_from_bytes(build_message(letter(html_body="", attachments=())).as_bytes(), policy=default_policy)
+    assert parsed.get_content_type() == "text/plain" and parsed["In-Reply-To"] is None
+
+
+def test_smtp_backend_delivers_over_one_connection_and_returns_the_servers_answer(smtp_sink):
+    backend = smtp_backend(smtp_sink.port)
+    first = backend.send(letter())
+    second = backend.send(letter(message_id="<cosign.8.b@ngo.example>"))
+    connection = backend._connection
+    assert connection is not None  # kept open for the next message
+    assert first.code == 250 and first.response == "250 2.0.0 OK queued as sink-1"
+    assert second.response.endswith("sink-2")
+    received = smtp_sink.by_message_id("<cosign.7.abcdef123456@ngo.example>")[0]
+    assert received.recipients == ("pm@parliament.example",)
+    assert received.parsed().get_body(("plain",)).get_content().startswith("Dear Prime Minister")
+    backend.close()
+
+
+def test_smtp_backend_reconnects_when_the_server_dropped_the_connection(smtp_sink):
+    backend = smtp_backend(smtp_sink.port)
+    backend.send(letter())
+    backend._connection.sock.close()  # as when the server times an idle client out
+    assert backend.send(letter(message_id="<cosign.9.c@ngo.example>")).code == 250
+    assert smtp_sink.count() == 2
+    backend.close()
+
+
+def test_smtp_answers_are_classified(smtp_sink):
+    backend = smtp_backend(smtp_sink.port)
+    smtp_sink.fail_next(1)
+    with pytest.raises(TemporaryFailure) as temporary:
+        backend.send(letter())
+    assert temporary.value.code == 451 and "try again later" in temporary.value.text
+    smtp_sink.reject("nobody@parliament.example", "550 5.1.1 No such mailbox here")
+    with pytest.raises(PermanentFailure) as permanent:
+        backend.send(letter(recipient_address="nobody@parliament.example"))
+    assert permanent.value.text == "550 5.1.1 No such mailbox here"
+    assert backend.send(letter()).code == 250  # the same connection carries on
+    backend.close()
+
+
+def test_an_unreachable_server_is_a_temporary_failure():
+    with pytest.raises(TemporaryFailure) as error:
+        smtp_backend(free_port()).send(letter())
+    assert "could not connect" in error.value.text
+
+
+def test_file_backend_writes_one_eml_per_message_id(tmp_path):
+    backend = FileBackend(tmp_path / "outbox")
+    answer = backend.send(letter())
+    backend.send(letter())  # a repeat overwrites the same file
+    files = list((tmp_path / "outbox").glob("*.eml"))
+    assert len(files) == 1 and answer.response == f"written to {files[0].name}"
+    assert not list((tmp_path / "outbox").glob(".tmp-*"))
+    parsed = message_from_bytes(files[0].read_bytes(), policy=default_policy)
+    assert parsed["Message-ID"] == "<cosign.7.abcdef123456@ngo.example>"

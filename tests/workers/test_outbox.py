@@ -1,0 +1,297 @@
+"""The outbox service: scheduling, claiming, delivering and recording, on the test's database."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from campaign.db import get_engine, new_session, utcnow
+from campaign.errors import Conflict, InvalidInput
+from workers import outbox
+from workers.mail import Accepted, Attachment, FileBackend, PermanentFailure, SmtpBackend, TemporaryFailure
+from workers.models import DeliveryAttempt, DeliveryOutcome, OutboxAttachment, OutboxMessage, OutboxStatus
+from tests.workers.factories import make_campaign, make_message
+
+RULES = outbox.SendingRules(per_domain_per_minute=0, per_campaign_per_minute=0, lease_seconds=60,
+                            retry_base_seconds=10, max_attempts=3)
+
+
+class RecordingBackend:
+    """Stands in for a server only where the test is about our bookkeeping, not about SMTP."""
+
+    def __init__(self, answers=None):
+        self.sent = []
+        self.answers = list(answers or [])
+
+    def send(self, mail):
+        self.sent.append(mail)
+        answer = self.answers.pop(0) if self.answers else Accepted(250, "250 OK")
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def _deliver(open_test_session, claim, backend, rules=RULES):
+    return outbox.deliver_batch(open_test_session, ids=claim.ids, claim=claim.token, backend=backend, rules=rules)
+
+
+def test_schedule_stores_utc_and_a_deterministic_message_id(session):
+    campaign = make_campaign(session, timezone="Europe/Paris", reply_to="campaign@ngo.example")
+    local = datetime(2026, 12, 1, 9, 30)
+    when = outbox.local_to_utc(local, campaign.timezone)
+    message = make_message(session, when=when, campaign_id=campaign.id)
+    assert message.scheduled_at == datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
+    assert message.reply_to == "campaign@ngo.example"  # the campaign's address by default
+    assert message.message_id == outbox.make_message_id(message.id)
+    assert message.message_id.startswith(f"<cosign.{message.id}.") and message.message_id.endswith(">")
+    assert message.status == OutboxStatus.scheduled and message.recipient_domain == "parliament.example"
+
+
+def test_local_times_the_clocks_skip_are_refused():
+    with pytest.raises(InvalidInput) as error:
+        outbox.local_to_utc(datetime(2026, 3, 29, 1, 30), "Europe/London")
+    assert error.value.errors[0].loc == "scheduled_at"
+    with pytest.raises(InvalidInput):
+        outbox.local_to_utc(datetime(2026, 3, 29, 9, 0), "Mars/Olympus_Mons")
+
+
+def test_bad_input_says_what_and_where_and_writes_nothing(session):
+    before = session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))
+    with pytest.raises(InvalidInput) as error:
+        outbox.schedule(session, recipient_address="not an address", subject="two\nlines", text_body="",
+                        scheduled_at=datetime(2026, 12, 1, 9, 30), campaign_id=999999)
+    locs = {e.loc for e in error.value.errors}
+    assert {"recipient_address", "subject", "text_body", "scheduled_at", "campaign_id"} <= locs
+    assert session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == before
+
+
+def test_claim_takes_only_due_unpaused_rows_and_marks_them_sending(session):
+    now = utcnow()
+    due = make_message(session, number=1, when=now - timedelta(minutes=1))
+    later = make_message(session, number=2, when=now + timedelta(hours=1))
+    claim = outbox.claim_due(session, now=now, limit=10, worker="t", rules=RULES)
+    assert due.id in claim.ids and later.id not in claim.ids
+    row = outbox.get_message(session, message_id=due.id)
+    assert row.status == OutboxStatus.sending and row.claimed_by == claim.token
+    assert row.lease_expires_at == row.next_attempt_at > now
+    # A second claim finds nothing more; once the lease runs out (worker killed) it is due again.
+    assert due.id not in outbox.claim_due(session, now=now, limit=10, rules=RULES).ids
+    again = outbox.claim_due(session, now=now + timedelta(seconds=61), limit=10, rules=RULES)
+    assert due.id in again.ids and again.token != claim.token
+
+
+def test_deliver_sends_once_and_records_the_attempt(session, open_test_session):
+    message = make_message(session)
+    claim = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
+    backend = RecordingBackend([Accepted(250, "250 2.0.0 OK queued as 42")])
+    assert _deliver(open_test_session, claim, backend)["sent"] == 1
+    row = outbox.get_message(session, message_id=message.id)
+    assert row.status == OutboxStatus.sent and row.sent_at is not None and row.claimed_by is None
+    assert row.smtp_response == "250 2.0.0 OK queued as 42" and row.attempts == 1
+    [attempt] = outbox.attempts_for(session, message_id=message.id)
+    assert attempt.outcome == DeliveryOutcome.sent and attempt.response.endswith("queued as 42")
+    # The same task delivered again (broker redelivery) changes nothing and sends nothing.
+    assert _deliver(open_test_session, claim, backend)["skipped"] == 1
+    assert len(backend.sent) == 1
+
+
+def test_a_stale_claim_sends_nothing(session, open_test_session):
+    make_message(session)
+    first = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
+    second = outbox.claim_due(session, now=utcnow() + timedelta(seconds=61), limit=10, rules=RULES)
+    backend = RecordingBackend()
+    assert _deliver(open_test_session, first, backend)["skipped"] == 1
+    assert _deliver(open_test_session, second, backend)["sent"] == 1
+    assert len(backend.sent) == 1
+
+
+def test_temporary_failures_back_off_with_jitter_then_give_up(session, open_test_session):
+    message = make_message(session)
+    backend = RecordingBackend([TemporaryFailure("451 4.3.0 busy", 451)] * 3)
+    now = utcnow()
+    waits = []
+    for attempt in range(1, 4):
+        claim = outbox.claim_due(session, now=now + timedelta(hours=attempt * 2), limit=10, rules=RULES)
+        assert claim.ids == [message.id]
+        before = utcnow()
+        _deliver(open_test_session, claim, backend)
+        row = outbox.get_message(session, message_id=message.id)
+        assert row.attempts == attempt and row.last_error.startswith("451 4.3.0 busy")
+        if attempt < 3:
+            assert row.status == OutboxStatus.scheduled
+            waits.append((row.next_attempt_at - before).total_seconds())
+    assert 5 <= waits[0] <= 10.5 and 10 <= waits[1] <= 20.5  # base 10 s, doubled, half of it random
+    assert row.status == OutboxStatus.failed and "gave up after 3 attempts" in row.last_error
+    outcomes = [a.outcome for a in outbox.attempts_for(session, message_id=message.id)]
+    assert outcomes == [DeliveryOutcome.retry, DeliveryOutcome.retry, DeliveryOutcome.failed]
+    assert [a.smtp_code for a in outbox.attempts_for(session, message_id=message.id)] == [451, 451, 451]
+
+
+def test_backoff_is_capped():
+    rules = outbox.SendingRules(retry_base_seconds=10, retry_cap_seconds=60)
+    assert all(30 <= outbox.backoff(12, rules).total_seconds() <= 60 for _ in range(20))
+
+
+def test_permanent_failure_is_failed_with_the_server_text_and_can_be_retried(session, open_test_session):
+    message = make_message(session)
+    claim = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
+    _deliver(open_test_session, claim, RecordingBackend([PermanentFailure("550 5.1.1 No such mailbox", 550)]))
+    row = outbox.get_message(session, message_id=message.id)
+    assert row.status == OutboxStatus.failed and row.last_error == "550 5.1.1 No such mailbox"
+    retried = outbox.retry(session, message_id=message.id, actor="tests")
+    assert retried.status == OutboxStatus.scheduled and retried.attempts == 0
+    with pytest.raises(Conflict):
+        outbox.retry(session, message_id=message.id, actor="tests")
+
+
+def test_cancelled_while_queued_is_not_sent(session, open_test_session):
+    kept, dropped = make_message(session, number=1), make_message(session, number=2)
+    claim = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
+    assert sorted(claim.ids) == sorted([kept.id, dropped.id])
+    outbox.cancel(session, message_id=dropped.id, actor="tests")
+    backend = RecordingBackend()
+    tally = _deliver(open_test_session, claim, backend)
+    assert tally["sent"] == 1 and tally["skipped"] == 1
+    assert [m.recipient_address for m in backend.sent] == [kept.recipient_address]
+    assert outbox.get_message(session, message_id=dropped.id).status == OutboxStatus.cancelled
+    with pytest.raises(Conflict):  # sent: too late to cancel
+        outbox.cancel(session, message_id=kept.id)
+
+
+def test_a_message_being_sent_cannot_be_cancelled_or_rescheduled(session):
+    message = make_message(session)
+    claim = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
+    assert outbox.start_attempt(session, message_id=message.id, claim=claim.token, now=utcnow(), rules=RULES)
+    with pytest.raises(Conflict) as error:
+        outbox.cancel(session, message_id=message.id)
+    assert "being sent now" in error.value.detail
+    with pytest.raises(Conflict):
+        outbox.reschedule(session, message_id=message.id, scheduled_at=utcnow() + timedelta(days=1))
+
+
+def test_reschedule_moves_the_send(session):
+    message = make_message(session)
+    later = utcnow() + timedelta(days=2)
+    outbox.reschedule(session, message_id=message.id, scheduled_at=later, actor="tests")
+    assert message.id not in outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES).ids
+    assert message.id in outbox.claim_due(session, now=later, limit=10, rules=RULES).ids
+    with pytest.raises(InvalidInput):
+        outbox.reschedule(session, message_id=message.id, scheduled_at=datetime(2027, 1, 1))
+
+
+def test_pause_holds_a_campaign_including_queued_and_new_messages(session, open_test_session):
+    campaign = make_campaign(session)
+    queued = make_message(session, number=1, campaign_id=campaign.id)
+    claim = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
+    waiting = make_message(session, number=2, campaign_id=campaign.id)
+    other = make_message(session, number=3)
+    assert outbox.pause_campaign(session, campaign_id=campaign.id, actor="tests") == 2
+    added = make_message(session, number=4, campaign_id=campaign.id)
+    assert added.paused
+    backend = RecordingBackend()
+    assert _deliver(open_test_session, claim, backend)["skipped"] == 1  # paused while queued: handed back
+    ids = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES).ids
+    assert ids == [other.id]
+    assert outbox.get_message(session, message_id=queued.id).status == OutboxStatus.scheduled
+    assert outbox.resume_campaign(session, campaign_id=campaign.id, actor="tests") == 3
+    resumed = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES).ids
+    assert sorted(resumed) == sorted([queued.id, waiting.id, added.id])
+
+
+def test_rate_limit_per_domain_holds_the_excess_for_the_next_window(session):
+    rules = outbox.SendingRules(per_domain_per_minute=3, per_campaign_per_minute=0)
+    now = utcnow()
+    busy = [make_message(session, number=n, domain="busy.example", when=now - timedelta(seconds=5)) for n in range(5)]
+    quiet = make_message(session, number=9, domain="quiet.example", when=now - timedelta(seconds=5))
+    claim = outbox.claim_due(session, now=now, limit=100, rules=rules)
+    assert len([i for i in claim.ids if i in {m.id for m in busy}]) == 3 and quiet.id in claim.ids
+    held = [outbox.get_message(session, message_id=m.id) for m in busy if m.id not in claim.ids]
+    assert all(m.status == OutboxStatus.scheduled and m.next_attempt_at >= now + timedelta(seconds=60) for m in held)
+    assert outbox.claim_due(session, now=now + timedelta(seconds=30), limit=100, rules=rules).ids == []
+    later = outbox.claim_due(session, now=now + timedelta(seconds=70), limit=100, rules=rules)
+    assert sorted(later.ids) == sorted(m.id for m in held)
+
+
+def test_rate_limit_per_campaign(session):
+    rules = outbox.SendingRules(per_domain_per_minute=0, per_campaign_per_minute=2)
+    campaign = make_campaign(session)
+    for n in range(4):
+        make_message(session, number=n, domain=f"d{n}.example", campaign_id=campaign.id)
+    assert len(outbox.claim_due(session, now=utcnow(), limit=100, rules=rules).ids) == 2
+
+
+def test_attachments_are_kept_out_of_the_outbox_row(session, open_test_session):
+    pdf = b"%PDF-1.4\n% letter\n"
+    message = make_message(session, attachments=[Attachment("letter.pdf", "application/pdf", pdf)])
+    stored = session.exec(select(OutboxAttachment).where(OutboxAttachment.outbox_message_id == message.id)).one()
+    assert stored.content == pdf
+    claim = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
+    backend = RecordingBackend()
+    _deliver(open_test_session, claim, backend)
+    assert backend.sent[0].attachments == (Attachment("letter.pdf", "application/pdf", pdf),)
+
+
+def test_dispatch_enqueues_only_after_the_claim_commits(session):
+    for n in range(5):
+        make_message(session, number=n)
+    enqueued = []
+    rules = outbox.SendingRules(per_domain_per_minute=0, batch_size=2)
+    claim = outbox.dispatch_due(session, enqueue=lambda ids, token: enqueued.append((ids, token)), rules=rules)
+    assert len(claim.ids) == 5 and enqueued == []
+    session.commit()
+    assert [len(ids) for ids, _ in enqueued] == [2, 2, 1] and {t for _, t in enqueued} == {claim.token}
+
+
+def test_dispatch_enqueues_nothing_when_the_claim_rolls_back(session):
+    make_message(session)
+    enqueued = []
+    session.begin_nested()
+    outbox.dispatch_due(session, enqueue=lambda ids, token: enqueued.append(ids), rules=RULES)
+    session.rollback()
+    session.commit()
+    assert enqueued == []
+
+
+@pytest.fixture
+def committed_messages():
+    """Rows committed for real, so separate connections see them; removed afterwards."""
+    domain = f"claim-{utcnow().timestamp():.0f}.example"
+    with new_session() as setup:
+        ids = [make_message(setup, number=n, domain=domain).id for n in range(40)]
+        setup.commit()
+    yield ids
+    with new_session() as cleanup:
+        cleanup.execute(sa.delete(DeliveryAttempt).where(DeliveryAttempt.outbox_message_id.in_(ids)))
+        cleanup.execute(sa.delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+        cleanup.commit()
+
+
+def test_two_claimers_on_two_connections_never_get_the_same_row(committed_messages):
+    """One claim is held open (uncommitted) while another runs on its own connection."""
+    now = utcnow()
+    first = new_session()
+    first_claim = outbox.claim_due(first, now=now, limit=25, rules=RULES)
+    second_result = {}
+
+    def claim_on_another_connection():
+        with new_session() as second:
+            second_result["claim"] = outbox.claim_due(second, now=now, limit=25, rules=RULES)
+            second.commit()
+
+    thread = threading.Thread(target=claim_on_another_connection)
+    thread.start()
+    if get_engine().dialect.name == "postgresql":
+        thread.join(10)  # SKIP LOCKED: the second claimer does not wait for the first
+        assert "claim" in second_result
+        first.commit()
+    else:
+        first.commit()  # SQLite: the second waits for the write lock, then sees the first's claim
+        thread.join(20)
+    first.close()
+    a, b = set(first_claim.ids), set(second_result["claim"].ids)
+    assert len(a) == 25 and len(b) == 15 and not a & b
+    assert a | b == set(committed_messages)

@@ -1,0 +1,276 @@
+"""Mail backends: build the MIME message and hand it to a server (``smtp``) or a folder (``file``).
+
+A backend answers with what the server said, or raises ``TemporaryFailure`` (try again
+later: connection refused, timeouts, 4xx) or ``PermanentFailure`` (5xx: the server will
+never take it). Each worker process keeps one SMTP connection open across messages and
+opens a new one when the server has dropped it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import smtplib
+import socket
+import ssl
+import tempfile
+import time
+from dataclasses import dataclass, field
+from email.charset import QP, Charset
+from email.encoders import encode_base64
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import formataddr, formatdate, parseaddr
+from pathlib import Path
+
+from campaign.settings import Settings, get_settings
+
+WIRE_POLICY = compat32.clone(linesep="\r\n")
+UTF8_QP = Charset("utf-8")
+UTF8_QP.body_encoding = QP  # readable in the raw message, unlike base64
+
+# An idle connection is checked with NOOP before use; servers drop idle clients.
+IDLE_CHECK_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    sender: str
+    recipient_address: str
+    subject: str
+    message_id: str
+    text_body: str = ""
+    html_body: str = ""
+    recipient_name: str = ""
+    reply_to: str = ""
+    in_reply_to: str = ""
+    references: str = ""
+    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    code: int
+    response: str
+
+
+class DeliveryError(Exception):
+    def __init__(self, text: str, code: int | None = None):
+        super().__init__(text)
+        self.code = code
+        self.text = text
+
+
+class TemporaryFailure(DeliveryError):
+    """Try again later: the server was unreachable, timed out, or answered 4xx."""
+
+
+class PermanentFailure(DeliveryError):
+    """The server refused the message for good (5xx)."""
+
+
+def _header(value: str) -> str:
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+def _text_part(body: str, subtype: str) -> MIMEText:
+    return MIMEText(body, subtype, UTF8_QP if not body.isascii() else "us-ascii")
+
+
+def build_message(mail: OutgoingMail) -> Message:
+    """Real MIME: text and HTML alternatives, attachments, threading headers.
+
+    Built with the email package's compat32 classes: the same standard MIME as the
+    modern API at a fraction of the cost, which matters at hundreds of messages a second.
+    """
+    body: Message = _text_part(mail.text_body or "", "plain")
+    if mail.html_body:
+        body = MIMEMultipart("alternative", _subparts=[body, _text_part(mail.html_body, "html")])
+    if mail.attachments:
+        body = MIMEMultipart("mixed", _subparts=[body])
+        for attachment in mail.attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            part = MIMEBase(maintype or "application", subtype or "octet-stream")
+            part.set_payload(attachment.content)
+            encode_base64(part)
+            part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
+            body.attach(part)
+    body["From"] = formataddr(parseaddr(mail.sender), charset="utf-8") if parseaddr(mail.sender)[1] else mail.sender
+    body["To"] = formataddr((mail.recipient_name, mail.recipient_address), charset="utf-8")
+    body["Subject"] = _header(mail.subject)
+    body["Date"] = formatdate(localtime=False, usegmt=True)
+    body["Message-ID"] = mail.message_id
+    if mail.reply_to:
+        body["Reply-To"] = formataddr(parseaddr(mail.reply_to), charset="utf-8")
+    if mail.in_reply_to:
+        body["In-Reply-To"] = mail.in_reply_to
+    if mail.references or mail.in_reply_to:
+        body["References"] = mail.references or mail.in_reply_to
+    return body
+
+
+def message_bytes(mail: OutgoingMail) -> bytes:
+    """The message as it goes on the wire: CRLF line ends, as SMTP and .eml files expect."""
+    return build_message(mail).as_bytes(policy=WIRE_POLICY)
+
+
+def _classify(code: int, text: bytes | str) -> DeliveryError:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    answer = f"{code} {text}".strip()
+    return PermanentFailure(answer, code) if 500 <= code < 600 else TemporaryFailure(answer, code)
+
+
+class FileBackend:
+    """Each message written as an .eml file; the name is the Message-ID's, so a re-send overwrites."""
+
+    name = "file"
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def send(self, mail: OutgoingMail) -> Accepted:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stem = hashlib.sha256(mail.message_id.encode()).hexdigest()[:24]
+        target = self.directory / f"{stem}.eml"
+        fd, tmp_name = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(message_bytes(mail))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, target)  # readers see the whole message or none of it
+        except OSError as error:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise TemporaryFailure(f"could not write {target}: {error}") from error
+        return Accepted(250, f"written to {target.name}")
+
+    def close(self) -> None:
+        pass
+
+
+class SmtpBackend:
+    """One connection per process, kept open across messages, reopened when dropped."""
+
+    name = "smtp"
+
+    def __init__(self, settings: Settings):
+        self.host = settings.smtp_host
+        self.port = settings.smtp_port
+        self.security = settings.smtp_security
+        self.username = settings.smtp_username
+        self.password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+        self.timeout = settings.smtp_timeout_seconds
+        self._connection: smtplib.SMTP | None = None
+        self._used_at = 0.0
+
+    def _connect(self) -> smtplib.SMTP:
+        try:
+            if self.security == "tls":
+                connection = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                              context=ssl.create_default_context())
+            else:
+                connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            connection.ehlo()
+            if self.security == "starttls":
+                connection.starttls(context=ssl.create_default_context())
+                connection.ehlo()
+            if self.username:
+                connection.login(self.username, self.password)
+        except smtplib.SMTPResponseException as error:
+            # Refused at connect or login: the server or our settings, not this message.
+            raise TemporaryFailure(f"{self.host}:{self.port} refused the session: "
+                                   f"{_classify(error.smtp_code, error.smtp_error).text}", error.smtp_code) from error
+        except (OSError, smtplib.SMTPException) as error:
+            raise TemporaryFailure(f"could not connect to {self.host}:{self.port}: {error}") from error
+        return connection
+
+    def _ready_connection(self) -> smtplib.SMTP:
+        if self._connection is not None and time.monotonic() - self._used_at > IDLE_CHECK_SECONDS:
+            try:
+                if self._connection.noop()[0] != 250:
+                    self.close()
+            except (OSError, smtplib.SMTPException):
+                self.close()
+        if self._connection is None:
+            self._connection = self._connect()
+        return self._connection
+
+    def send(self, mail: OutgoingMail) -> Accepted:
+        data = message_bytes(mail)
+        envelope_from = parseaddr(mail.sender)[1] or mail.sender
+        for attempt in (1, 2):
+            connection = self._ready_connection()
+            try:
+                code, text = connection.mail(envelope_from)
+            except (smtplib.SMTPServerDisconnected, ConnectionError) as error:
+                # Dropped before this message began: safe to reconnect and start again once.
+                self.close()
+                if attempt == 2:
+                    raise TemporaryFailure(f"connection to {self.host}:{self.port} lost: {error}") from error
+                continue
+            break
+        try:
+            if code != 250:
+                self._reset(connection)
+                raise _classify(code, text)
+            code, text = connection.rcpt(mail.recipient_address)
+            if code not in (250, 251):
+                self._reset(connection)
+                raise _classify(code, text)
+            code, text = connection.data(data)
+            if code != 250:
+                raise _classify(code, text)
+        except DeliveryError:
+            self._used_at = time.monotonic()
+            raise
+        except (OSError, socket.timeout, smtplib.SMTPException) as error:
+            self.close()
+            raise TemporaryFailure(f"{self.host}:{self.port}: {error}") from error
+        self._used_at = time.monotonic()
+        return Accepted(code, f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}")
+
+    def _reset(self, connection: smtplib.SMTP) -> None:
+        try:
+            connection.rset()
+        except (OSError, smtplib.SMTPException):
+            self.close()
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.quit()
+            except (OSError, smtplib.SMTPException):
+                connection.close()
+
+
+_backend: tuple[int, str, FileBackend | SmtpBackend] | None = None
+
+
+def get_backend() -> FileBackend | SmtpBackend:
+    """This process's backend; a forked worker child opens its own connection, never its parent's."""
+    global _backend
+    settings = get_settings()
+    if _backend is None or _backend[0] != os.getpid() or _backend[1] != settings.mail_backend:
+        backend = SmtpBackend(settings) if settings.mail_backend == "smtp" else FileBackend(settings.outbox_dir)
+        _backend = (os.getpid(), settings.mail_backend, backend)
+    return _backend[2]
+
+
+def close_backend() -> None:
+    global _backend
+    if _backend is not None and _backend[0] == os.getpid():
+        _backend[2].close()
+    _backend = None

@@ -1,0 +1,560 @@
+"""The outbox: scheduling messages, claiming the due ones, and recording each delivery.
+
+The database is the source of truth and the broker only carries wake-ups. A message
+moves scheduled → sending → sent | failed | cancelled:
+
+- ``claim_due`` atomically moves due rows to ``sending`` under a new claim token and a
+  lease (``next_attempt_at`` becomes the lease's end, so a row whose worker died is due
+  again once the lease runs out);
+- ``start_attempt`` re-checks the claim and marks the row started just before the
+  message goes out (from then on it cannot be cancelled), in its own transaction;
+- ``record_result`` marks it sent, or back to scheduled with a backoff, or failed, in
+  the same transaction that records the server's answer.
+
+So a redelivered or stale ``deliver`` task changes nothing, a cancelled message is
+never sent, and only a message in flight when a worker is killed can go twice, with
+the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import random
+import re
+import secrets
+import socket
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from campaign import audit
+from campaign.db import on_commit, utcnow
+from campaign.errors import Conflict, FieldError, InvalidInput, NotFound
+from campaign.models import Campaign
+from campaign.settings import get_settings
+from workers.mail import Accepted, Attachment, DeliveryError, OutgoingMail, PermanentFailure
+from workers.models import (DeliveryAttempt, DeliveryOutcome, OutboxAttachment, OutboxKind, OutboxMessage,
+                            OutboxPause, OutboxStatus)
+
+ADDRESS_PATTERN = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+RATE_WINDOW = timedelta(minutes=1)
+OUTBOX = OutboxMessage.__table__
+ATTEMPTS = DeliveryAttempt.__table__
+
+
+@dataclass(frozen=True)
+class SendingRules:
+    """How sending behaves (the SEND_* settings)."""
+
+    max_attempts: int = 10
+    retry_base_seconds: float = 10.0
+    retry_cap_seconds: float = 3600.0
+    per_domain_per_minute: int = 600  # 0: no limit
+    per_campaign_per_minute: int = 0  # 0: no limit
+    dispatch_limit: int = 1000
+    batch_size: int = 50
+    lease_seconds: float = 90.0
+
+    @classmethod
+    def from_settings(cls) -> SendingRules:
+        settings = get_settings()
+        # The lease covers one message's SMTP exchange (it is renewed before each message).
+        lease = settings.send_lease_seconds or max(3 * settings.smtp_timeout_seconds, 5.0)
+        return cls(max_attempts=settings.send_max_attempts, retry_base_seconds=settings.send_retry_base_seconds,
+                   retry_cap_seconds=settings.send_retry_cap_seconds,
+                   per_domain_per_minute=settings.send_per_domain_per_minute,
+                   per_campaign_per_minute=settings.send_per_campaign_per_minute,
+                   dispatch_limit=settings.send_dispatch_limit, batch_size=settings.send_batch_size,
+                   lease_seconds=lease)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# --- time zones ------------------------------------------------------------------
+
+
+def zone(name: str, loc: str = "timezone") -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise InvalidInput(f"{name!r} is not a time zone.", errors=[FieldError(loc, "unknown time zone")]) from error
+
+
+def local_to_utc(value: datetime, zone_name: str, loc: str = "scheduled_at") -> datetime:
+    """A wall-clock time entered in a campaign's zone, as UTC; refuses times the clocks skip."""
+    if value.tzinfo is not None:
+        return value.astimezone(UTC)
+    tz = zone(zone_name)
+    aware = value.replace(tzinfo=tz)
+    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != value:
+        raise InvalidInput(f"{value:%d %b %Y %H:%M} does not exist in {zone_name} (the clocks go forward).",
+                           errors=[FieldError(loc, "this time is skipped when the clocks change")])
+    return aware.astimezone(UTC)
+
+
+def campaign_zone(session: Session, campaign_id: int | None) -> str:
+    campaign = session.get(Campaign, campaign_id) if campaign_id is not None else None
+    return campaign.timezone if campaign is not None else "Europe/London"
+
+
+# --- scheduling ------------------------------------------------------------------
+
+
+def make_message_id(outbox_id: int) -> str:
+    """Deterministic: the same row always goes out under the same Message-ID."""
+    settings = get_settings()
+    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "localhost"
+    digest = hmac.new(settings.signing_key().encode(), f"outbox:{outbox_id}".encode(), hashlib.sha256).hexdigest()
+    return f"<cosign.{outbox_id}.{digest[:12]}@{domain}>"
+
+
+def _check_address(value: str, loc: str, errors: list[FieldError], *, required: bool = True) -> str:
+    value = (value or "").strip()
+    if not value:
+        if required:
+            errors.append(FieldError(loc, "an e-mail address is needed"))
+        return value
+    name, address = parseaddr(value)
+    if not address or not ADDRESS_PATTERN.match(address) or "\n" in value or "\r" in value:
+        errors.append(FieldError(loc, f"{value!r} is not an e-mail address"))
+    return value
+
+
+def schedule(session: Session, *, recipient_address: str, subject: str, scheduled_at: datetime,
+             text_body: str = "", html_body: str = "", recipient_name: str = "",
+             kind: OutboxKind | str = OutboxKind.other, campaign_id: int | None = None,
+             sender: str | None = None, reply_to: str | None = None, in_reply_to: str = "",
+             references: str = "", attachments: Iterable[Attachment] = (), actor=None) -> OutboxMessage:
+    """Put a message in the outbox to go at ``scheduled_at`` (timezone-aware; stored in UTC)."""
+    errors: list[FieldError] = []
+    recipient_address = _check_address(recipient_address, "recipient_address", errors)
+    if recipient_address and parseaddr(recipient_address)[1] != recipient_address:
+        errors.append(FieldError("recipient_address", "give the bare address; the name goes in recipient_name"))
+    if any(c in recipient_name for c in "\r\n"):
+        errors.append(FieldError("recipient_name", "must be on one line"))
+    subject = (subject or "").strip()
+    if not subject:
+        errors.append(FieldError("subject", "a subject is needed"))
+    elif "\n" in subject or "\r" in subject or len(subject) > 998:
+        errors.append(FieldError("subject", "must be one line of at most 998 characters"))
+    if not (text_body or "").strip() and not (html_body or "").strip():
+        errors.append(FieldError("text_body", "the message has no text"))
+    if scheduled_at is None or scheduled_at.tzinfo is None:
+        errors.append(FieldError("scheduled_at", "give a time with its time zone (or enter it in the campaign's zone)"))
+    try:
+        kind = OutboxKind(kind)
+    except ValueError:
+        errors.append(FieldError("kind", f"{kind!r} is not one of {', '.join(k.value for k in OutboxKind)}"))
+    campaign = None
+    if campaign_id is not None:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            errors.append(FieldError("campaign_id", f"there is no campaign {campaign_id}"))
+    sender = _check_address(sender or get_settings().mail_from, "sender", errors)
+    reply_to = _check_address(reply_to if reply_to is not None else (campaign.reply_to if campaign else ""),
+                              "reply_to", errors, required=False)
+    for loc, value in (("in_reply_to", in_reply_to), ("references", references)):
+        if any(c in (value or "") for c in "\r\n"):
+            errors.append(FieldError(loc, "must be on one line"))
+    attachments = list(attachments)
+    for number, attachment in enumerate(attachments, start=1):
+        if not attachment.filename or any(c in attachment.filename for c in "\r\n/\\"):
+            errors.append(FieldError(f"attachments.{number}.filename", "a plain file name is needed"))
+    if errors:
+        raise InvalidInput("The message could not be scheduled.", errors=errors)
+
+    when = scheduled_at.astimezone(UTC)
+    paused = campaign_id is not None and session.get(OutboxPause, campaign_id) is not None
+    message = OutboxMessage(
+        campaign_id=campaign_id, kind=kind, sender=sender, recipient_address=recipient_address,
+        recipient_name=recipient_name.strip(), recipient_domain=recipient_address.rpartition("@")[2].lower(),
+        reply_to=reply_to, subject=subject, text_body=text_body or "", html_body=html_body or "",
+        in_reply_to=in_reply_to or "", thread_references=references or "", scheduled_at=when,
+        next_attempt_at=when, paused=paused, created_by_id=getattr(actor, "id", None))
+    session.add(message)
+    session.flush()
+    message.message_id = make_message_id(message.id)
+    for attachment in attachments:
+        session.add(OutboxAttachment(outbox_message_id=message.id, filename=attachment.filename,
+                                     content_type=attachment.content_type, content=attachment.content))
+    session.flush()
+    audit.record(session, actor=actor, action="outbox.schedule", entity_type="outbox_message", entity_id=message.id,
+                 after={"recipient": recipient_address, "subject": subject, "scheduled_at": when,
+                        "kind": kind.value, "campaign_id": campaign_id})
+    return message
+
+
+def get_message(session: Session, *, message_id: int) -> OutboxMessage:
+    message = session.exec(select(OutboxMessage).where(OutboxMessage.id == message_id)
+                           .execution_options(populate_existing=True)).first()
+    if message is None:
+        raise NotFound(f"No outbox message {message_id}.")
+    return message
+
+
+def list_messages(session: Session, *, status: OutboxStatus | None = None, campaign_id: int | None = None,
+                  limit: int = 100) -> list[OutboxMessage]:
+    """A page of the outbox: the next to go first for scheduled ones, the latest first otherwise."""
+    query = select(OutboxMessage).execution_options(populate_existing=True).limit(limit)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    if campaign_id is not None:
+        query = query.where(OutboxMessage.campaign_id == campaign_id)
+    if status in (OutboxStatus.scheduled, OutboxStatus.sending):
+        query = query.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+    else:
+        query = query.order_by(OutboxMessage.next_attempt_at.desc(), OutboxMessage.id.desc())
+    return list(session.exec(query))
+
+
+def count_by_status(session: Session, *, campaign_id: int | None = None) -> dict[OutboxStatus, int]:
+    query = sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+    if campaign_id is not None:
+        query = query.where(OutboxMessage.campaign_id == campaign_id)
+    counts = dict.fromkeys(OutboxStatus, 0)
+    counts.update({OutboxStatus(status): number for status, number in session.execute(query)})
+    return counts
+
+
+def attempts_for(session: Session, *, message_id: int) -> list[DeliveryAttempt]:
+    return list(session.exec(select(DeliveryAttempt).where(DeliveryAttempt.outbox_message_id == message_id)
+                             .order_by(DeliveryAttempt.id)))
+
+
+def paused_campaign_ids(session: Session) -> set[int]:
+    return set(session.scalars(sa.select(OutboxPause.campaign_id)))
+
+
+def _not_started():
+    """Scheduled, or claimed by a worker that has not begun sending it: still ours to change."""
+    return sa.or_(OutboxMessage.status == OutboxStatus.scheduled,
+                  sa.and_(OutboxMessage.status == OutboxStatus.sending, OutboxMessage.send_started_at.is_(None)))
+
+
+def _change_unsent(session: Session, *, message_id: int, values: dict, verb: str) -> OutboxMessage:
+    # One conditional UPDATE, so it cannot interleave with a worker starting to send the row.
+    result = session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.id == message_id, _not_started())
+        .values(claimed_by=None, claimed_at=None, lease_expires_at=None, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False))
+    message = get_message(session, message_id=message_id)
+    if result.rowcount == 0:
+        state = "is being sent now" if message.status == OutboxStatus.sending else f"is {message.status.value}"
+        raise Conflict(f"Message {message_id} {state}; it can no longer be {verb}.",
+                       errors=[FieldError("status", message.status.value)])
+    return message
+
+
+def reschedule(session: Session, *, message_id: int, scheduled_at: datetime, actor=None) -> OutboxMessage:
+    if scheduled_at.tzinfo is None:
+        raise InvalidInput("Give the new time with its time zone.",
+                           errors=[FieldError("scheduled_at", "a timezone-aware time is needed")])
+    before = get_message(session, message_id=message_id).scheduled_at
+    when = scheduled_at.astimezone(UTC)
+    message = _change_unsent(session, message_id=message_id, verb="rescheduled",
+                             values={"status": OutboxStatus.scheduled, "scheduled_at": when, "next_attempt_at": when})
+    audit.record(session, actor=actor, action="outbox.reschedule", entity_type="outbox_message", entity_id=message_id,
+                 before={"scheduled_at": before}, after={"scheduled_at": when})
+    return message
+
+
+def cancel(session: Session, *, message_id: int, actor=None) -> OutboxMessage:
+    """Cancel a message until it goes; a worker holding it in its queue will then skip it."""
+    message = _change_unsent(session, message_id=message_id, verb="cancelled",
+                             values={"status": OutboxStatus.cancelled})
+    audit.record(session, actor=actor, action="outbox.cancel", entity_type="outbox_message", entity_id=message_id)
+    return message
+
+
+def retry(session: Session, *, message_id: int, actor=None) -> OutboxMessage:
+    """Send a failed message again now, with a fresh allowance of attempts."""
+    now = utcnow()
+    result = session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.failed)
+        .values(status=OutboxStatus.scheduled, attempts=0, next_attempt_at=now, updated_at=now, claimed_by=None,
+                lease_expires_at=None, send_started_at=None)
+        .execution_options(synchronize_session=False))
+    message = get_message(session, message_id=message_id)
+    if result.rowcount == 0:
+        raise Conflict(f"Message {message_id} is {message.status.value}; only failed messages can be retried.",
+                       errors=[FieldError("status", message.status.value)])
+    audit.record(session, actor=actor, action="outbox.retry", entity_type="outbox_message", entity_id=message_id,
+                 before={"last_error": message.last_error})
+    return message
+
+
+def pause_campaign(session: Session, *, campaign_id: int, actor=None) -> int:
+    """Hold every unsent message of a campaign (and any scheduled later) until resumed; returns how many."""
+    if session.get(Campaign, campaign_id) is None:
+        raise NotFound(f"No campaign {campaign_id}.")
+    if session.get(OutboxPause, campaign_id) is None:
+        session.add(OutboxPause(campaign_id=campaign_id, paused_by_id=getattr(actor, "id", None)))
+    result = session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.campaign_id == campaign_id,
+                                       OutboxMessage.status.in_([OutboxStatus.scheduled, OutboxStatus.sending]))
+        .values(paused=True, updated_at=utcnow()).execution_options(synchronize_session=False))
+    session.flush()
+    audit.record(session, actor=actor, action="outbox.pause", entity_type="campaign", entity_id=campaign_id,
+                 after={"held": result.rowcount})
+    return result.rowcount
+
+
+def resume_campaign(session: Session, *, campaign_id: int, actor=None) -> int:
+    if session.get(Campaign, campaign_id) is None:
+        raise NotFound(f"No campaign {campaign_id}.")
+    session.execute(sa.delete(OutboxPause).where(OutboxPause.campaign_id == campaign_id))
+    result = session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.campaign_id == campaign_id, OutboxMessage.paused.is_(True))
+        .values(paused=False, updated_at=utcnow()).execution_options(synchronize_session=False))
+    audit.record(session, actor=actor, action="outbox.resume", entity_type="campaign", entity_id=campaign_id,
+                 after={"released": result.rowcount})
+    return result.rowcount
+
+
+# --- claiming and dispatching ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    token: str
+    ids: list[int]
+
+
+def _claim_statement(session: Session, *, status: OutboxStatus, now: datetime, limit: int, token: str,
+                     lease_until: datetime):
+    due = (sa.select(OutboxMessage.id)
+           .where(OutboxMessage.status == status, OutboxMessage.next_attempt_at <= now,
+                  OutboxMessage.paused.is_(False))
+           .order_by(OutboxMessage.next_attempt_at).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        # Rows another dispatcher is claiming right now are skipped, not waited for.
+        due = due.with_for_update(skip_locked=True)
+    # On SQLite the single UPDATE ... WHERE id IN (SELECT ...) runs under the one write lock: atomic.
+    return (sa.update(OutboxMessage).where(OutboxMessage.id.in_(due))
+            .values(status=OutboxStatus.sending, claimed_by=token, claimed_at=now, lease_expires_at=lease_until,
+                    next_attempt_at=lease_until, send_started_at=None, updated_at=now)
+            .returning(OutboxMessage.id, OutboxMessage.campaign_id, OutboxMessage.recipient_domain)
+            .execution_options(synchronize_session=False))
+
+
+def claim_due(session: Session, *, now: datetime, limit: int, worker: str = "",
+              rules: SendingRules | None = None) -> Claim:
+    """Atomically take up to ``limit`` due messages for sending, within the rate limits.
+
+    Rows whose lease ran out while ``sending`` (their worker died) are due again and come
+    first. Rows over a rate limit are put back, due again when the window has room.
+    """
+    rules = rules or SendingRules.from_settings()
+    token = f"{secrets.token_hex(8)}/{worker or worker_name()}"[:100]
+    lease_until = now + timedelta(seconds=rules.lease_seconds)
+    claimed = list(session.execute(_claim_statement(session, status=OutboxStatus.sending, now=now, limit=limit,
+                                                    token=token, lease_until=lease_until)))
+    if len(claimed) < limit:
+        claimed += list(session.execute(_claim_statement(session, status=OutboxStatus.scheduled, now=now,
+                                                         limit=limit - len(claimed), token=token,
+                                                         lease_until=lease_until)))
+    claimed.sort(key=lambda row: row.id)
+    held = _over_rate_limits(session, claimed, now=now, token=token, rules=rules)
+    for windows, ids in held.items():
+        delay = RATE_WINDOW * windows + timedelta(seconds=random.uniform(0, 5))
+        session.execute(
+            sa.update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == token)
+            .values(status=OutboxStatus.scheduled, claimed_by=None, claimed_at=None, lease_expires_at=None,
+                    next_attempt_at=now + delay).execution_options(synchronize_session=False))
+    held_ids = {id_ for ids in held.values() for id_ in ids}
+    return Claim(token=token, ids=[row.id for row in claimed if row.id not in held_ids])
+
+
+def _recent_claims(session: Session, column, keys: set, *, now: datetime, token: str) -> Counter:
+    if not keys:
+        return Counter()
+    query = (sa.select(column, sa.func.count()).where(column.in_(keys), OutboxMessage.claimed_at > now - RATE_WINDOW,
+                                                      sa.or_(OutboxMessage.claimed_by.is_(None),
+                                                             OutboxMessage.claimed_by != token))
+             .group_by(column))
+    return Counter(dict(session.execute(query).all()))
+
+
+def _over_rate_limits(session: Session, claimed: Sequence, *, now: datetime, token: str,
+                      rules: SendingRules) -> dict[int, list[int]]:
+    """The claimed rows beyond a per-domain or per-campaign limit, grouped by how many windows they wait."""
+    limits = []
+    if rules.per_domain_per_minute > 0:
+        used = _recent_claims(session, OutboxMessage.recipient_domain, {r.recipient_domain for r in claimed},
+                              now=now, token=token)
+        limits.append((lambda row: row.recipient_domain, used, rules.per_domain_per_minute))
+    if rules.per_campaign_per_minute > 0:
+        used = _recent_claims(session, OutboxMessage.campaign_id,
+                              {r.campaign_id for r in claimed if r.campaign_id is not None}, now=now, token=token)
+        limits.append((lambda row: row.campaign_id, used, rules.per_campaign_per_minute))
+    held: dict[int, list[int]] = {}
+    for row in claimed:
+        counted = [(used, key_of(row), per_minute) for key_of, used, per_minute in limits
+                   if key_of(row) is not None]
+        # The n-th message over a limit waits for the n-th next window.
+        wait = max((used[key] // per_minute for used, key, per_minute in counted), default=0)
+        for used, key, _ in counted:
+            used[key] += 1
+        if wait:
+            held.setdefault(wait, []).append(row.id)
+    return held
+
+
+def dispatch_due(session: Session, *, enqueue: Callable[[list[int], str], object], now: datetime | None = None,
+                 rules: SendingRules | None = None) -> Claim:
+    """Claim what is due and, once the claim has committed, enqueue its delivery in batches."""
+    rules = rules or SendingRules.from_settings()
+    claim = claim_due(session, now=now or utcnow(), limit=rules.dispatch_limit, rules=rules)
+    for start in range(0, len(claim.ids), rules.batch_size):
+        batch = claim.ids[start:start + rules.batch_size]
+        on_commit(session, lambda batch=batch: enqueue(batch, claim.token))
+    return claim
+
+
+# --- delivering ----------------------------------------------------------------------
+
+
+def backoff(attempts: int, rules: SendingRules) -> timedelta:
+    """Exponential, capped, with jitter so retries from one outage do not arrive together."""
+    ceiling = min(rules.retry_cap_seconds, rules.retry_base_seconds * 2 ** max(attempts - 1, 0))
+    return timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))
+
+
+@dataclass(frozen=True)
+class Started:
+    mail: OutgoingMail
+    attempt_id: int
+    attempts: int
+
+
+def start_attempt(session: Session, *, message_id: int, claim: str, now: datetime, worker: str = "",
+                  rules: SendingRules | None = None) -> Started | None:
+    """Re-check the claim and mark the message started; None when it is no longer ours to send.
+
+    Plain table statements here and in ``record_result``: this is the per-message hot path.
+    """
+    rules = rules or SendingRules.from_settings()
+    lease_until = now + timedelta(seconds=rules.lease_seconds)
+    table = OUTBOX
+    row = session.execute(
+        sa.update(table)
+        .where(table.c.id == message_id, table.c.claimed_by == claim,
+               table.c.status == OutboxStatus.sending, table.c.paused.is_(False))
+        .values(send_started_at=now, lease_expires_at=lease_until, next_attempt_at=lease_until,
+                attempts=table.c.attempts + 1, updated_at=now)
+        .returning(table.c.attempts, table.c.sender, table.c.recipient_address, table.c.recipient_name,
+                   table.c.subject, table.c.message_id, table.c.text_body, table.c.html_body, table.c.reply_to,
+                   table.c.in_reply_to, table.c.thread_references)).first()
+    if row is None:
+        # Paused while it waited in the queue: hand it back, due as soon as the campaign resumes.
+        session.execute(
+            sa.update(table).where(table.c.id == message_id, table.c.claimed_by == claim,
+                                   table.c.status == OutboxStatus.sending)
+            .values(status=OutboxStatus.scheduled, claimed_by=None, claimed_at=None, lease_expires_at=None,
+                    next_attempt_at=now, updated_at=now))
+        return None
+    attempt_id = session.execute(
+        sa.insert(ATTEMPTS).values(outbox_message_id=message_id, number=row.attempts, worker=worker or worker_name(),
+                                   started_at=now, outcome=DeliveryOutcome.sending, response="")
+        .returning(ATTEMPTS.c.id)).scalar_one()
+    files = session.execute(sa.select(OutboxAttachment.filename, OutboxAttachment.content_type,
+                                      OutboxAttachment.content)
+                            .where(OutboxAttachment.outbox_message_id == message_id).order_by(OutboxAttachment.id))
+    mail = OutgoingMail(
+        sender=row.sender, recipient_address=row.recipient_address, recipient_name=row.recipient_name,
+        subject=row.subject, message_id=row.message_id or make_message_id(message_id),
+        text_body=row.text_body, html_body=row.html_body, reply_to=row.reply_to,
+        in_reply_to=row.in_reply_to, references=row.thread_references,
+        attachments=tuple(Attachment(f.filename, f.content_type, f.content) for f in files))
+    return Started(mail=mail, attempt_id=attempt_id, attempts=row.attempts)
+
+
+def record_result(session: Session, *, message_id: int, claim: str, started: Started,
+                  result: Accepted | DeliveryError, now: datetime, rules: SendingRules | None = None) -> OutboxStatus:
+    """Record the server's answer and the message's new state in one transaction."""
+    rules = rules or SendingRules.from_settings()
+    release = {"claimed_by": None, "lease_expires_at": None, "updated_at": now}
+    if isinstance(result, Accepted):
+        status, outcome, text = OutboxStatus.sent, DeliveryOutcome.sent, result.response
+        values = {"status": status, "sent_at": now, "smtp_response": text, "last_error": ""}
+    elif isinstance(result, PermanentFailure):
+        status, outcome, text = OutboxStatus.failed, DeliveryOutcome.failed, result.text
+        values = {"status": status, "smtp_response": text, "last_error": text}
+    elif started.attempts >= rules.max_attempts:
+        status, outcome = OutboxStatus.failed, DeliveryOutcome.failed
+        text = f"{result.text} (gave up after {started.attempts} attempts)"
+        values = {"status": status, "smtp_response": result.text, "last_error": text}
+    else:
+        status, outcome, text = OutboxStatus.scheduled, DeliveryOutcome.retry, result.text
+        values = {"status": status, "smtp_response": text, "last_error": text,
+                  "next_attempt_at": now + backoff(started.attempts, rules), "send_started_at": None}
+    session.execute(sa.update(OUTBOX).where(OUTBOX.c.id == message_id, OUTBOX.c.claimed_by == claim)
+                    .values(**release, **values))
+    session.execute(sa.update(ATTEMPTS).where(ATTEMPTS.c.id == started.attempt_id)
+                    .values(outcome=outcome, finished_at=now, response=text[:2000], smtp_code=result.code))
+    return status
+
+
+def deliver_batch(open_session: Callable[[], AbstractContextManager[Session]], *, ids: Sequence[int], claim: str,
+                  backend, rules: SendingRules | None = None) -> Counter:
+    """Send the claimed messages one by one, committing each answer before the next goes.
+
+    One transaction records the previous message's answer and starts the next one, so
+    at most one message per worker is ever sent but not yet recorded.
+    """
+    rules = rules or SendingRules.from_settings()
+    worker = worker_name()
+    tally: Counter = Counter()
+    answered: tuple[int, Started, Accepted | DeliveryError] | None = None
+    for message_id in [*ids, None]:
+        with open_session() as session:
+            if answered is not None:
+                done_id, started, result = answered
+                status = record_result(session, message_id=done_id, claim=claim, started=started, result=result,
+                                       now=utcnow(), rules=rules)
+                tally[status.value] += 1
+            started = None if message_id is None else start_attempt(
+                session, message_id=message_id, claim=claim, now=utcnow(), worker=worker, rules=rules)
+        answered = None
+        if message_id is None:
+            break
+        if started is None:
+            tally["skipped"] += 1
+            continue
+        try:
+            result = backend.send(started.mail)
+        except DeliveryError as error:
+            result = error
+        answered = (message_id, started, result)
+    return tally
+
+
+# --- the staff page ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignSends:
+    id: int
+    name: str
+    timezone: str
+    paused: bool
+
+
+def overview(session: Session, *, status: OutboxStatus | None, limit: int = 100) -> dict:
+    """What the outbox page shows: counts, a page of messages, and each campaign's zone and pause."""
+    paused = paused_campaign_ids(session)
+    campaigns = [CampaignSends(c.id, c.name, c.timezone, c.id in paused)
+                 for c in session.exec(select(Campaign).order_by(Campaign.name))]
+    return {"counts": count_by_status(session), "messages": list_messages(session, status=status, limit=limit),
+            "campaigns": campaigns, "zones": {c.id: c.timezone for c in campaigns}}
