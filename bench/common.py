@@ -175,6 +175,9 @@ def record(results: list[Result], memory_notes: str = "") -> None:
     for r in results:
         lines.append(f"| {r.benchmark} | {r.backend} | {r.cosign:.1f} {r.unit} | {r.baseline:.1f} {r.unit} | "
                      f"{r.ratio:.2f} | {r.bar_text()} | {'yes' if r.met else 'no'} |")
+    notes = [f"- {r.benchmark} on {r.backend}: {r.notes}" for r in results if r.notes]
+    if notes:
+        lines += ["", *notes]
     if memory_notes:
         lines += ["", memory_notes]
     header = "# Benchmark results\n\nNewest run first; each table comes from one `make bench`.\n\n"

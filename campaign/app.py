@@ -45,9 +45,10 @@ def create_app() -> FastAPI:
         api.include_router(domain_api.router)
     app.include_router(api)
 
-    app.include_router(health.router)
+    # Pages and the health check are not part of the JSON API's schema.
+    app.include_router(health.router, include_in_schema=False)
     for domain_pages in (pages, accounts_pages, contacts_pages, letters_pages, workers_pages):
-        app.include_router(domain_pages.router)
+        app.include_router(domain_pages.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
 
