@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from campaign.settings import get_settings
+from contacts.cli import import_app
 
 app = typer.Typer(help="Cosign: parliamentary advocacy campaigns.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -20,6 +21,7 @@ tokens_app = typer.Typer(help="API tokens for scripts and automation.", no_args_
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(import_app, name="import")
 
 
 def _fail(message: str, code: int = 1) -> None:

@@ -1,0 +1,165 @@
+"""Importing legislators: Popolo JSON, European Parliament MEPs, US Congress, mapped CSV.
+
+``import_file`` is what the CLI, the upload page and the API call: it reads the file
+(refusing one over the size limit), detects or checks its format, parses it into a
+dataset that lists every problem, and writes it all or nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlmodel import Session
+
+from campaign.errors import FieldError, InvalidInput
+from contacts.imports import csv_mapping, ep, popolo, us
+from contacts.imports.core import Dataset, ImportReport, Progress, apply_dataset
+from contacts.models import OrgClassification
+
+__all__ = ["ImportFormat", "ImportReport", "CsvPreview", "import_file", "preview_csv", "detect_format"]
+
+
+class ImportFormat(StrEnum):
+    auto = "auto"
+    popolo = "popolo"
+    ep_meps = "ep-meps"
+    us_congress = "us-congress"
+    csv = "csv"
+
+
+@dataclass
+class CsvPreview:
+    header: list[str]
+    mapping: dict[str, str]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[FieldError] = field(default_factory=list)
+    people: int = 0
+
+
+def _read(path: Path | None, content: bytes | None, max_bytes: int | None, filename: str) -> bytes:
+    if content is None:
+        if path is None:
+            raise InvalidInput("No file was given.", errors=[FieldError("file", "missing")])
+        if not path.is_file():
+            raise InvalidInput(f"{path} is not a file.", errors=[FieldError("file", "not found")])
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise _too_large(filename or path.name, size, max_bytes)
+        content = path.read_bytes()
+    if max_bytes is not None and len(content) > max_bytes:
+        raise _too_large(filename, len(content), max_bytes)
+    if not content.strip():
+        raise InvalidInput(f"{filename or 'The file'} is empty.", errors=[FieldError("file", "empty")])
+    return content
+
+
+def _too_large(name: str, size: int, limit: int) -> InvalidInput:
+    return InvalidInput(f"{name or 'The file'} is too large ({size:,} bytes; the limit is {limit:,}).",
+                        errors=[FieldError("file", f"larger than {limit:,} bytes")])
+
+
+def _text(content: bytes, filename: str) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = content[:error.start].count(b"\n") + 1
+        raise InvalidInput(f"{filename or 'The file'} is not UTF-8 text.",
+                           errors=[FieldError(f"line {line}", "not UTF-8 (save the file as UTF-8)")]) from None
+
+
+def _structured(text: str, filename: str, *, yaml_allowed: bool) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        if not yaml_allowed:
+            raise InvalidInput(f"{filename or 'The file'} is not valid JSON.",
+                               errors=[FieldError(f"line {error.lineno}, column {error.colno}", error.msg)]) from None
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        loc = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
+        raise InvalidInput(f"{filename or 'The file'} is not valid JSON or YAML.",
+                           errors=[FieldError(loc, str(getattr(error, "problem", None) or error))]) from None
+
+
+def _load_sibling(path: Path | None, stem: str) -> Any:
+    if path is None:
+        return None
+    found = us.sibling(path, stem)
+    if found is None:
+        return None
+    return _structured(_text(found.read_bytes(), found.name), found.name, yaml_allowed=True)
+
+
+def detect_format(filename: str, text: str) -> tuple[ImportFormat, Any]:
+    """The format of a file from its name and content, and the parsed data when it is JSON/YAML."""
+    lowered = filename.lower()
+    if lowered.endswith((".csv", ".tsv", ".txt")):
+        header = next(iter(csv.reader(io.StringIO(text.split("\n", 1)[0]))), [])
+        return (ImportFormat.ep_meps if ep.looks_like_meps_csv(header) else ImportFormat.csv), None
+    data = _structured(text, filename, yaml_allowed=not lowered.endswith(".json"))
+    if popolo.looks_like_popolo(data):
+        return ImportFormat.popolo, data
+    if ep.looks_like_meps_json(data):
+        return ImportFormat.ep_meps, data
+    if us.looks_like_legislators(data):
+        return ImportFormat.us_congress, data
+    raise InvalidInput(f"{filename or 'The file'}: the format was not recognised.",
+                       errors=[FieldError("file", "expected Popolo JSON, EP meps.json/meps.csv, US legislators "
+                                                  "JSON/YAML, or a CSV")])
+
+
+def parse_file(*, path: Path | None = None, content: bytes | None = None, filename: str = "",
+               fmt: ImportFormat | str = ImportFormat.auto, country: str = "", mapping: dict[str, str] | None = None,
+               max_bytes: int | None = None) -> Dataset:
+    """Read and check a whole file without touching the database."""
+    filename = filename or (path.name if path else "upload")
+    raw = _read(path, content, max_bytes, filename)
+    text = _text(raw, filename)
+    fmt = ImportFormat(fmt)
+    detected, data = detect_format(filename, text) if fmt is ImportFormat.auto else (fmt, None)
+    directory = path.parent if path is not None else None
+    if detected is ImportFormat.csv:
+        return csv_mapping.parse(io.StringIO(text, newline=""), mapping=mapping, source=filename,
+                                 default_country=country)
+    if detected is ImportFormat.ep_meps and (filename.lower().endswith(".csv") or text.lstrip()[:1] not in "[{"):
+        return ep.parse_csv(text, source=filename, lookups=ep.load_lookups(directory))
+    if data is None:
+        data = _structured(text, filename, yaml_allowed=detected is ImportFormat.us_congress)
+    if detected is ImportFormat.popolo:
+        return popolo.parse(data, source=filename, country=country)
+    if detected is ImportFormat.ep_meps:
+        return ep.parse_json(data, source=filename, lookups=ep.load_lookups(directory))
+    return us.parse(data, source=filename, committees=_load_sibling(path, "committees-current"),
+                    committee_membership=_load_sibling(path, "committee-membership-current"),
+                    social=_load_sibling(path, "legislators-social-media"))
+
+
+def import_file(session: Session, *, path: Path | None = None, content: bytes | None = None, filename: str = "",
+                fmt: ImportFormat | str = ImportFormat.auto, country: str = "", mapping: dict[str, str] | None = None,
+                max_bytes: int | None = None, actor: Any = None, progress: Progress | None = None) -> ImportReport:
+    """Import a whole file, or nothing: InvalidInput lists every problem by record/line and field."""
+    dataset = parse_file(path=path, content=content, filename=filename, fmt=fmt, country=country, mapping=mapping,
+                         max_bytes=max_bytes)
+    return apply_dataset(session, dataset, actor=actor, progress=progress)
+
+
+def preview_csv(*, content: bytes, filename: str = "contacts.csv", mapping: dict[str, str] | None = None,
+                country: str = "", max_bytes: int | None = None) -> CsvPreview:
+    """What a mapped CSV would import: the first rows as read, and every problem. Writes nothing."""
+    text = _text(_read(None, content, max_bytes, filename), filename)
+    header = next(iter(csv.reader(io.StringIO(text.split("\n", 1)[0]))), [])
+    chosen = mapping if mapping is not None else csv_mapping.guess_mapping(header)
+    rows: list[dict[str, Any]] = []
+    dataset = csv_mapping.parse(io.StringIO(text, newline=""), mapping=chosen, source=filename,
+                                default_country=country, preview_rows=rows,
+                                organization_classification=OrgClassification.chamber)
+    return CsvPreview(header=header, mapping=chosen, rows=rows, problems=dataset.problems, people=len(dataset.people))

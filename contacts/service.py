@@ -1,0 +1,785 @@
+"""Contacts: people, organisations, memberships, stances, the directory query, segments, duplicates.
+
+Plain functions taking the session and keyword-only arguments; they flush, never commit.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from campaign import audit
+from campaign.db import utcnow
+from campaign.errors import Conflict, FieldError, InvalidInput, NotFound
+from campaign import models as campaign_models
+from campaign.models import Ask
+from contacts.imports.core import derived_names
+from contacts.models import (Identifier, Membership, OrgClassification, Organization, Person, PersonTag, Position,
+                             Segment, Stance, StanceSource, normalise_name)
+from contacts.schemas import PersonFilter
+
+PAGE_SIZE = 50
+_EDITABLE = ("name", "given_name", "family_name", "sort_name", "honorific_prefix", "honorific_suffix", "other_names",
+             "email", "emails", "phones", "addresses", "links", "image_url", "gender", "birth_date", "notes")
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def is_current(membership: Membership | Any, on: date | None = None) -> bool:
+    on = on or today()
+    return membership.end_date is None or membership.end_date > on
+
+
+def _current_clause(on: date | None = None) -> sa.ColumnElement[bool]:
+    on = on or today()
+    return sa.or_(Membership.end_date.is_(None), Membership.end_date > on)
+
+
+# --- organisations -----------------------------------------------------------------------
+
+
+def get_or_create_organization(session: Session, *, name: str, classification: OrgClassification | str,
+                               parent_id: int | None = None, country: str = "", abbreviation: str = "",
+                               identifiers: Iterable[tuple[str, str]] = ()) -> Organization:
+    """The organisation with one of these identifiers, or this name and classification (under parent), or a new one."""
+    classification = OrgClassification(classification)
+    name = name.strip()
+    if not name:
+        raise InvalidInput("An organisation needs a name.", errors=[FieldError("name", "missing")])
+    identifiers = list(identifiers)
+    for scheme, value in identifiers:
+        found = session.execute(sa.select(Organization).join(Identifier, Identifier.organization_id == Organization.id)
+                                .where(Identifier.scheme == scheme, Identifier.value == value)).scalars().first()
+        if found is not None:
+            return found
+    query = sa.select(Organization).where(Organization.classification == classification, Organization.name == name,
+                                          Organization.parent_id.is_(None) if parent_id is None
+                                          else Organization.parent_id == parent_id)
+    org = session.execute(query.order_by(Organization.id)).scalars().first()
+    if org is None:
+        org = Organization(name=name, classification=classification, parent_id=parent_id, country=country.upper(),
+                           abbreviation=abbreviation)
+        session.add(org)
+        session.flush()
+    for scheme, value in identifiers:
+        session.add(Identifier(scheme=scheme, value=value, organization_id=org.id))
+    session.flush()
+    return org
+
+
+def list_organizations(session: Session, *, classification: Sequence[OrgClassification | str] = (), q: str = "",
+                       limit: int = 500) -> list[Organization]:
+    query = sa.select(Organization).order_by(Organization.classification, Organization.name).limit(limit)
+    if classification:
+        query = query.where(Organization.classification.in_([OrgClassification(c) for c in classification]))
+    if q:
+        query = query.where(sa.func.lower(Organization.name).contains(q.lower(), autoescape=True))
+    return list(session.execute(query).scalars())
+
+
+def get_organization(session: Session, *, organization_id: int) -> Organization:
+    org = session.get(Organization, organization_id)
+    if org is None:
+        raise NotFound(f"No organisation {organization_id}.")
+    return org
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+def get_person(session: Session, *, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound(f"No person {person_id}.")
+    return person
+
+
+def _find_person(session: Session, identifiers: Sequence[tuple[str, str]], name: str,
+                 organization_id: int | None) -> Person | None:
+    for scheme, value in identifiers:
+        found = session.execute(sa.select(Person).join(Identifier, Identifier.person_id == Person.id)
+                                .where(Identifier.scheme == scheme, Identifier.value == value)).scalars().first()
+        if found is not None:
+            return found
+    if organization_id is not None:
+        key = normalise_name(name)
+        candidates = session.execute(sa.select(Person).join(Membership, Membership.person_id == Person.id)
+                                     .where(Membership.organization_id == organization_id,
+                                            Person.search_name.startswith(key, autoescape=True))).scalars()
+        for candidate in candidates:
+            if normalise_name(candidate.name) == key:
+                return candidate
+    return None
+
+
+def upsert_person(session: Session, *, name: str, identifiers: Iterable[tuple[str, str]] | dict[str, str] = (),
+                  match_organization_id: int | None = None, tags: Iterable[str] = (), actor: Any = None,
+                  **fields: Any) -> Person:
+    """Find a person by identifier (then by name within ``match_organization_id``) and update, or create.
+
+    ``fields`` are Person columns (given_name, honorific_prefix, email, phones...); only those
+    passed are changed. Identifiers are added, never removed.
+    """
+    unknown = set(fields) - set(_EDITABLE)
+    if unknown:
+        raise InvalidInput("Unknown person fields.", errors=[FieldError(f, "not a person field") for f in sorted(unknown)])
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("A person needs a name.", errors=[FieldError("name", "missing")])
+    identifiers = list(identifiers.items()) if isinstance(identifiers, dict) else list(identifiers)
+    person = _find_person(session, identifiers, name, match_organization_id)
+    values = {"name": name, **fields}
+    if values.get("email") and values["email"] not in (values.get("emails") or (person.emails if person else [])):
+        values["emails"] = [values["email"], *(values.get("emails") or (person.emails if person else []))]
+    if person is None:
+        person = Person(**values)
+        session.add(person)
+        action = "person.create"
+        before = None
+    else:
+        before = {k: getattr(person, k) for k in values}
+        for key, value in values.items():
+            setattr(person, key, value)
+        person.updated_at = utcnow()
+        action = "person.update"
+    current = {k: getattr(person, k) for k in ("name", "other_names", "sort_name", "family_name", "given_name")}
+    for key, value in derived_names(current).items():
+        setattr(person, key, value)
+    if not person.email and person.emails:
+        person.email = person.emails[0]
+    session.flush()
+    for scheme, value in identifiers:
+        owner = session.execute(sa.select(Identifier).where(Identifier.scheme == scheme, Identifier.value == value)
+                                ).scalars().first()
+        if owner is None:
+            session.add(Identifier(scheme=scheme, value=str(value), person_id=person.id))
+        elif owner.person_id != person.id:
+            raise Conflict(f"{scheme} {value} already belongs to another person.",
+                           errors=[FieldError(f"identifiers.{scheme}", "belongs to another person")])
+    for tag in tags:
+        add_tag(session, person_id=person.id, tag=tag)
+    session.flush()
+    if actor is not None:
+        audit.record(session, actor=actor, action=action, entity_type="person", entity_id=person.id,
+                     before=_jsonable(before), after=_jsonable(values))
+    return person
+
+
+def update_person(session: Session, *, person_id: int, actor: Any, **fields: Any) -> Person:
+    """Change the given fields of one person (the edit form)."""
+    person = get_person(session, person_id=person_id)
+    unknown = set(fields) - set(_EDITABLE)
+    if unknown:
+        raise InvalidInput("Unknown person fields.", errors=[FieldError(f, "not a person field") for f in sorted(unknown)])
+    if "name" in fields and not str(fields["name"]).strip():
+        raise InvalidInput("A person needs a name.", errors=[FieldError("name", "missing")])
+    before = {k: getattr(person, k) for k in fields}
+    for key, value in fields.items():
+        setattr(person, key, value)
+    if "email" in fields and person.email and person.email not in person.emails:
+        person.emails = [person.email, *person.emails]
+    for key, value in derived_names({k: getattr(person, k) for k in ("name", "other_names", "sort_name",
+                                                                      "family_name", "given_name")}).items():
+        setattr(person, key, value)
+    person.updated_at = utcnow()
+    session.flush()
+    audit.record(session, actor=actor, action="person.update", entity_type="person", entity_id=person.id,
+                 before=_jsonable(before), after=_jsonable(fields))
+    return person
+
+
+def add_membership(session: Session, *, person_id: int, organization_id: int, role: str = "", post_label: str = "",
+                   post_id: str = "", on_behalf_of_id: int | None = None, country: str = "",
+                   start_date: date | None = None, end_date: date | None = None) -> Membership:
+    """Add a membership, or update the one with the same organisation, role and start date."""
+    get_person(session, person_id=person_id)
+    org = get_organization(session, organization_id=organization_id)
+    if start_date and end_date and end_date < start_date:
+        raise InvalidInput("A membership cannot end before it starts.", errors=[FieldError("end_date", "before start")])
+    existing = session.execute(sa.select(Membership).where(
+        Membership.person_id == person_id, Membership.organization_id == organization_id, Membership.role == role,
+        Membership.start_date.is_(None) if start_date is None else Membership.start_date == start_date)).scalars().first()
+    membership = existing or Membership(person_id=person_id, organization_id=organization_id, role=role,
+                                        start_date=start_date)
+    membership.post_label, membership.post_id = post_label, post_id
+    membership.on_behalf_of_id = on_behalf_of_id
+    membership.country = (country or org.country).upper()
+    membership.end_date = end_date
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def add_tag(session: Session, *, person_id: int, tag: str) -> None:
+    tag = tag.strip()[:80]
+    if not tag:
+        raise InvalidInput("A tag cannot be empty.", errors=[FieldError("tag", "empty")])
+    if session.get(PersonTag, (person_id, tag)) is None:
+        session.add(PersonTag(person_id=person_id, tag=tag))
+        session.flush()
+
+
+def remove_tag(session: Session, *, person_id: int, tag: str) -> None:
+    found = session.get(PersonTag, (person_id, tag))
+    if found is not None:
+        session.delete(found)
+        session.flush()
+
+
+# --- stances ---------------------------------------------------------------------------------
+
+
+def record_stance(session: Session, *, person_id: int, ask_id: int, position: Position | str,
+                  source_kind: StanceSource | str, source_evidence_id: int | None = None,
+                  source_response_id: int | None = None, source_url: str = "", source_note: str = "",
+                  actor: Any) -> Stance:
+    """Record a person's position on an ask, with where it comes from. Earlier stances are kept."""
+    errors: list[FieldError] = []
+    try:
+        position = Position(position)
+    except ValueError:
+        errors.append(FieldError("position", f"must be one of {', '.join(p.value for p in Position)}"))
+    try:
+        source_kind = StanceSource(source_kind)
+    except ValueError:
+        errors.append(FieldError("source_kind", f"must be one of {', '.join(s.value for s in StanceSource)}"))
+        source_kind = None
+    source_url, source_note = (source_url or "").strip(), (source_note or "").strip()
+    if source_kind is StanceSource.evidence and not source_evidence_id:
+        errors.append(FieldError("source_evidence_id", "an evidence source needs the evidence item"))
+    if source_kind is StanceSource.response and not source_response_id:
+        errors.append(FieldError("source_response_id", "a response source needs the logged response"))
+    if source_kind is StanceSource.url:
+        parts = urlsplit(source_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            errors.append(FieldError("source_url", "a URL source needs an http(s) address"))
+    if source_kind is StanceSource.note and not source_note:
+        errors.append(FieldError("source_note", "a note source needs the note saying where the stance comes from"))
+    for name, value in (("ask_id", ask_id), ("source_evidence_id", source_evidence_id),
+                        ("source_response_id", source_response_id)):
+        if value is not None and not 0 < value < 2**31:
+            errors.append(FieldError(name, "not a valid id"))
+    if errors:
+        raise InvalidInput("The stance was not recorded.", errors=errors)
+    if source_kind is StanceSource.evidence and source_evidence_id:
+        evidence_model = getattr(campaign_models, "Evidence", None)  # the evidence table arrived after contacts
+        if evidence_model is not None and session.get(evidence_model, source_evidence_id) is None:
+            errors.append(FieldError("source_evidence_id", f"no evidence item {source_evidence_id}"))
+    if session.get(Person, person_id) is None:
+        errors.append(FieldError("person_id", f"no person {person_id}"))
+    if session.get(Ask, ask_id) is None:
+        errors.append(FieldError("ask_id", f"no ask {ask_id}"))
+    if errors:
+        raise InvalidInput("The stance was not recorded.", errors=errors)
+    previous = current_stances(session, person_ids=[person_id], ask_id=ask_id).get(person_id)
+    stance = Stance(person_id=person_id, ask_id=ask_id, position=position, source_kind=source_kind,
+                    source_evidence_id=source_evidence_id, source_response_id=source_response_id,
+                    source_url=source_url, source_note=source_note, recorded_by=getattr(actor, "id", None))
+    session.add(stance)
+    session.flush()
+    audit.record(session, actor=actor, action="stance.record", entity_type="person", entity_id=person_id,
+                 before={"ask_id": ask_id, "position": previous.position.value} if previous else None,
+                 after={"ask_id": ask_id, "position": position.value, "source_kind": source_kind.value,
+                        "stance_id": stance.id})
+    return stance
+
+
+def _latest_stance_ids(ask_id: int) -> sa.Select:
+    return sa.select(sa.func.max(Stance.id)).where(Stance.ask_id == ask_id).group_by(Stance.person_id)
+
+
+def current_stances(session: Session, *, person_ids: Sequence[int], ask_id: int) -> dict[int, Stance]:
+    """The latest stance of each person on the ask (people with none are absent)."""
+    if not person_ids:
+        return {}
+    rows = session.execute(sa.select(Stance).where(Stance.id.in_(_latest_stance_ids(ask_id)),
+                                                   Stance.person_id.in_(list(person_ids)))).scalars()
+    return {stance.person_id: stance for stance in rows}
+
+
+@dataclass
+class AskHistory:
+    ask: Ask
+    stances: list[Stance]  # newest first
+
+    @property
+    def current(self) -> Stance:
+        return self.stances[0]
+
+
+def stance_history(session: Session, *, person_id: int) -> list[AskHistory]:
+    rows = session.execute(sa.select(Stance, Ask).join(Ask, Ask.id == Stance.ask_id)
+                           .where(Stance.person_id == person_id).order_by(Ask.id, Stance.id.desc())).all()
+    grouped: dict[int, AskHistory] = {}
+    for stance, ask in rows:
+        grouped.setdefault(ask.id, AskHistory(ask=ask, stances=[])).stances.append(stance)
+    return list(grouped.values())
+
+
+def list_asks(session: Session) -> list[Ask]:
+    return list(session.execute(sa.select(Ask).order_by(Ask.campaign_id, Ask.position, Ask.id)).scalars())
+
+
+# --- the directory -------------------------------------------------------------------------------
+
+
+@dataclass
+class MembershipView:
+    membership: Membership
+    organization: Organization
+    on_behalf_of: Organization | None
+    current: bool
+
+
+@dataclass
+class PersonRow:
+    person: Person
+    memberships: list[MembershipView] = field(default_factory=list)
+    stance: Stance | None = None
+
+    def current(self, *classifications: OrgClassification) -> list[MembershipView]:
+        return [m for m in self.memberships if m.current
+                and (not classifications or m.organization.classification in classifications)]
+
+    @property
+    def seat(self) -> MembershipView | None:
+        seats = self.current(OrgClassification.chamber, OrgClassification.parliament)
+        return seats[0] if seats else None
+
+    @property
+    def party(self) -> str:
+        seat = self.seat
+        if seat and seat.on_behalf_of:
+            return seat.on_behalf_of.name
+        parties = self.current(OrgClassification.party)
+        return parties[0].organization.name if parties else ""
+
+    @property
+    def groups(self) -> list[str]:
+        return [m.organization.abbreviation or m.organization.name for m in self.current(OrgClassification.parliamentary_group)]
+
+    @property
+    def committees(self) -> list[str]:
+        return sorted({m.organization.abbreviation or m.organization.name for m in self.current(OrgClassification.committee)})
+
+
+@dataclass
+class PeoplePage:
+    rows: list[PersonRow]
+    total: int
+    next_cursor: str | None
+
+
+def _membership_exists(*conditions: Any, current_only: bool) -> sa.Exists:
+    where = [Membership.person_id == Person.id, *conditions]
+    if current_only:
+        where.append(_current_clause())
+    return sa.exists().where(*where)
+
+
+def _conditions(person_filter: PersonFilter) -> list[Any]:
+    f = person_filter
+    current_only = f.current_only
+    conditions: list[Any] = []
+    if f.q.strip():
+        for word in normalise_name(f.q).split():
+            conditions.append(Person.search_name.contains(word, autoescape=True))
+    if f.has_email:
+        conditions.append(Person.email != "")
+    if f.tag:
+        conditions.append(sa.exists().where(PersonTag.person_id == Person.id, PersonTag.tag.in_(f.tag)))
+    if f.country:
+        conditions.append(_membership_exists(Membership.country.in_(f.country), current_only=current_only))
+    if f.parliament:
+        chambers = sa.select(Organization.id).where(Organization.parent_id.in_(f.parliament))
+        below = sa.select(Organization.id).where(sa.or_(Organization.id.in_(f.parliament),
+                                                        Organization.parent_id.in_(f.parliament)))
+        conditions.append(_membership_exists(
+            sa.or_(Membership.organization_id.in_(below), Membership.organization_id.in_(
+                sa.select(Organization.id).where(Organization.parent_id.in_(chambers)))),
+            current_only=current_only))
+    if f.chamber:
+        conditions.append(_membership_exists(Membership.organization_id.in_(f.chamber), current_only=current_only))
+    if f.party:
+        conditions.append(_membership_exists(sa.or_(Membership.on_behalf_of_id.in_(f.party),
+                                                    Membership.organization_id.in_(f.party)),
+                                             current_only=current_only))
+    if f.committee:
+        conditions.append(_membership_exists(Membership.organization_id.in_(f.committee), current_only=current_only))
+    if f.area.strip():
+        conditions.append(_membership_exists(sa.func.lower(Membership.post_label).contains(f.area.strip().lower(),
+                                                                                           autoescape=True),
+                                             current_only=current_only))
+    if current_only:
+        conditions.append(_membership_exists(current_only=True))
+    if f.ask_id is not None and f.stance:
+        latest = sa.select(Stance.person_id).where(Stance.id.in_(_latest_stance_ids(f.ask_id)),
+                                                   Stance.position.in_(list(f.stance)))
+        match = Person.id.in_(latest)
+        if Position.unknown in f.stance:
+            match = sa.or_(match, ~sa.exists().where(Stance.person_id == Person.id, Stance.ask_id == f.ask_id))
+        conditions.append(match)
+    return conditions
+
+
+def _encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not (isinstance(values, list) and len(values) == 2 and isinstance(values[0], str)
+                and isinstance(values[1], int) and 0 <= values[1] < 2**31):
+            raise ValueError
+        return values
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise InvalidInput("The page cursor is not valid.", errors=[FieldError("cursor", "not valid")]) from None
+
+
+def _order(person_filter: PersonFilter, cursor: str | None) -> tuple[list[Any], list[Any], Any]:
+    """ORDER BY columns, the keyset condition for the cursor, and how to read the cursor from a row."""
+    if person_filter.sort == "-updated":
+        order = [Person.updated_at.desc(), Person.id.desc()]
+        key = lambda p: [p.updated_at.isoformat(), p.id]  # noqa: E731
+        after: list[Any] = []
+        if cursor:
+            stamp, last_id = _decode_cursor(cursor)
+            try:
+                when = datetime.fromisoformat(stamp)
+            except (TypeError, ValueError):
+                raise InvalidInput("The page cursor is not valid.", errors=[FieldError("cursor", "not valid")]) from None
+            after = [sa.or_(Person.updated_at < when, sa.and_(Person.updated_at == when, Person.id < last_id))]
+        return order, after, key
+    descending = person_filter.sort == "-name"
+    order = [Person.sort_key.desc(), Person.id.desc()] if descending else [Person.sort_key, Person.id]
+    key = lambda p: [p.sort_key, p.id]  # noqa: E731
+    after = []
+    if cursor:
+        last_key, last_id = _decode_cursor(cursor)
+        if descending:
+            after = [sa.or_(Person.sort_key < last_key, sa.and_(Person.sort_key == last_key, Person.id < last_id))]
+        else:
+            after = [sa.or_(Person.sort_key > last_key, sa.and_(Person.sort_key == last_key, Person.id > last_id))]
+    return order, after, key
+
+
+def list_people(session: Session, *, person_filter: PersonFilter | None = None, cursor: str | None = None,
+                limit: int = PAGE_SIZE, with_total: bool = True) -> PeoplePage:
+    """One page of the directory: a fixed number of statements whatever the page size.
+
+    1 count (optional), 1 for the people, 1 for their memberships with organisations,
+    and 1 for their stances when the filter names an ask.
+    """
+    person_filter = person_filter or PersonFilter()
+    limit = max(1, min(limit, 500))
+    conditions = _conditions(person_filter)
+    order, after, key = _order(person_filter, cursor)
+    total = session.execute(sa.select(sa.func.count()).select_from(Person).where(*conditions)).scalar_one() \
+        if with_total else -1
+    people = list(session.execute(sa.select(Person).where(*conditions, *after).order_by(*order)
+                                  .limit(limit + 1)).scalars())
+    next_cursor = _encode_cursor(key(people[limit - 1])) if len(people) > limit else None
+    people = people[:limit]
+    rows = _rows(session, people, ask_id=person_filter.ask_id)
+    return PeoplePage(rows=rows, total=total, next_cursor=next_cursor)
+
+
+def _rows(session: Session, people: list[Person], *, ask_id: int | None) -> list[PersonRow]:
+    rows = {person.id: PersonRow(person=person) for person in people}
+    if not rows:
+        return []
+    party = aliased(Organization)
+    on = today()
+    found = session.execute(sa.select(Membership, Organization, party)
+                            .join(Organization, Organization.id == Membership.organization_id)
+                            .outerjoin(party, party.id == Membership.on_behalf_of_id)
+                            .where(Membership.person_id.in_(list(rows)))
+                            .order_by(Membership.person_id, Membership.end_date.is_(None).desc(),
+                                      Membership.end_date.desc(), Membership.start_date.desc(), Membership.id))
+    for membership, org, party_org in found:
+        rows[membership.person_id].memberships.append(
+            MembershipView(membership=membership, organization=org, on_behalf_of=party_org,
+                           current=is_current(membership, on)))
+    if ask_id is not None:
+        for person_id, stance in current_stances(session, person_ids=list(rows), ask_id=ask_id).items():
+            rows[person_id].stance = stance
+    return list(rows.values())
+
+
+def iter_people(session: Session, *, person_filter: PersonFilter, batch: int = 500) -> Iterable[PersonRow]:
+    """Every person matching the filter, a page at a time (for exports and segments)."""
+    cursor = None
+    while True:
+        page = list_people(session, person_filter=person_filter, cursor=cursor, limit=batch, with_total=False)
+        yield from page.rows
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+@dataclass
+class PersonDetail:
+    row: PersonRow
+    identifiers: list[Identifier]
+    tags: list[str]
+    history: list[AskHistory]
+
+    @property
+    def person(self) -> Person:
+        return self.row.person
+
+
+def person_detail(session: Session, *, person_id: int) -> PersonDetail:
+    person = get_person(session, person_id=person_id)
+    row = _rows(session, [person], ask_id=None)[0]
+    identifiers = list(session.execute(sa.select(Identifier).where(Identifier.person_id == person_id)
+                                       .order_by(Identifier.scheme)).scalars())
+    tags = list(session.execute(sa.select(PersonTag.tag).where(PersonTag.person_id == person_id)
+                                .order_by(PersonTag.tag)).scalars())
+    return PersonDetail(row=row, identifiers=identifiers, tags=tags, history=stance_history(session, person_id=person_id))
+
+
+def filter_options(session: Session) -> dict[str, Any]:
+    """What the directory's filter form offers."""
+    orgs = list_organizations(session, classification=[OrgClassification.parliament, OrgClassification.chamber,
+                                                       OrgClassification.party, OrgClassification.parliamentary_group,
+                                                       OrgClassification.committee], limit=5000)
+    by_class: dict[OrgClassification, list[Organization]] = defaultdict(list)
+    for org in orgs:
+        by_class[org.classification].append(org)
+    countries = list(session.execute(sa.select(Membership.country).where(Membership.country != "").distinct()
+                                     .order_by(Membership.country)).scalars())
+    tags = list(session.execute(sa.select(PersonTag.tag).distinct().order_by(PersonTag.tag)).scalars())
+    return {"parliaments": by_class[OrgClassification.parliament], "chambers": by_class[OrgClassification.chamber],
+            "parties": by_class[OrgClassification.parliamentary_group] + by_class[OrgClassification.party],
+            "committees": by_class[OrgClassification.committee], "countries": countries, "tags": tags,
+            "asks": list_asks(session), "positions": list(Position)}
+
+
+# --- export ------------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = ("id", "name", "honorific_prefix", "honorific_suffix", "email", "phone", "seat", "area", "party",
+                  "groups", "committees", "country", "tags", "stance")
+
+
+def safe_cell(value: Any) -> str:
+    """A spreadsheet must not run a cell as a formula: prefix the dangerous first characters with a quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def export_csv(session: Session, *, person_filter: PersonFilter) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    rows = list(iter_people(session, person_filter=person_filter))
+    tags: dict[int, list[str]] = defaultdict(list)
+    ids = [row.person.id for row in rows]
+    for start in range(0, len(ids), 1000):
+        for person_id, tag in session.execute(sa.select(PersonTag.person_id, PersonTag.tag)
+                                              .where(PersonTag.person_id.in_(ids[start:start + 1000]))
+                                              .order_by(PersonTag.tag)):
+            tags[person_id].append(tag)
+    for row in rows:
+        person, seat = row.person, row.seat
+        writer.writerow([safe_cell(v) for v in (
+            person.id, person.name, person.honorific_prefix, person.honorific_suffix, person.email,
+            person.phones[0].get("value", "") if person.phones else "", seat.organization.name if seat else "",
+            seat.membership.post_label if seat else "", row.party, "; ".join(row.groups), "; ".join(row.committees),
+            seat.membership.country if seat else "", "; ".join(tags[person.id]),
+            row.stance.position.value if row.stance else "")])
+    return out.getvalue()
+
+
+# --- segments --------------------------------------------------------------------------------------
+
+
+def create_segment(session: Session, *, name: str, person_filter: PersonFilter, description: str = "",
+                   campaign_id: int | None = None, actor: Any) -> Segment:
+    if not name.strip():
+        raise InvalidInput("A segment needs a name.", errors=[FieldError("name", "missing")])
+    if campaign_id is not None and session.get(campaign_models.Campaign, campaign_id) is None:
+        raise InvalidInput("No such campaign.", errors=[FieldError("campaign_id", f"no campaign {campaign_id}")])
+    segment = Segment(name=name.strip(), description=description, campaign_id=campaign_id,
+                      filter=person_filter.model_dump(mode="json", exclude_defaults=True),
+                      created_by=getattr(actor, "id", None))
+    session.add(segment)
+    session.flush()
+    audit.record(session, actor=actor, action="segment.create", entity_type="segment", entity_id=segment.id,
+                 after={"name": segment.name, "filter": segment.filter})
+    return segment
+
+
+def get_segment(session: Session, *, segment_id: int) -> Segment:
+    segment = session.get(Segment, segment_id)
+    if segment is None:
+        raise NotFound(f"No segment {segment_id}.")
+    return segment
+
+
+def list_segments(session: Session, *, campaign_id: int | None = None) -> list[Segment]:
+    query = sa.select(Segment).order_by(Segment.name, Segment.id)
+    if campaign_id is not None:
+        query = query.where(sa.or_(Segment.campaign_id == campaign_id, Segment.campaign_id.is_(None)))
+    return list(session.execute(query).scalars())
+
+
+def update_segment(session: Session, *, segment_id: int, actor: Any, name: str | None = None,
+                   description: str | None = None, person_filter: PersonFilter | None = None) -> Segment:
+    segment = get_segment(session, segment_id=segment_id)
+    before = {"name": segment.name, "filter": segment.filter}
+    if name is not None:
+        if not name.strip():
+            raise InvalidInput("A segment needs a name.", errors=[FieldError("name", "missing")])
+        segment.name = name.strip()
+    if description is not None:
+        segment.description = description
+    if person_filter is not None:
+        segment.filter = person_filter.model_dump(mode="json", exclude_defaults=True)
+    segment.updated_at = utcnow()
+    session.flush()
+    audit.record(session, actor=actor, action="segment.update", entity_type="segment", entity_id=segment.id,
+                 before=before, after={"name": segment.name, "filter": segment.filter})
+    return segment
+
+
+def delete_segment(session: Session, *, segment_id: int, actor: Any) -> None:
+    segment = get_segment(session, segment_id=segment_id)
+    audit.record(session, actor=actor, action="segment.delete", entity_type="segment", entity_id=segment.id,
+                 before={"name": segment.name, "filter": segment.filter})
+    session.delete(segment)
+    session.flush()
+
+
+def segment_filter(segment: Segment) -> PersonFilter:
+    return PersonFilter.model_validate(segment.filter or {})
+
+
+def segment_people(session: Session, *, segment_id: int) -> list[PersonRow]:
+    """The people a segment selects now: evaluated afresh every time (letters call this)."""
+    return list(iter_people(session, person_filter=segment_filter(get_segment(session, segment_id=segment_id))))
+
+
+def segment_person_ids(session: Session, *, segment_id: int) -> list[int]:
+    return [row.person.id for row in segment_people(session, segment_id=segment_id)]
+
+
+# --- duplicates ------------------------------------------------------------------------------------
+
+
+@dataclass
+class DuplicatePair:
+    first: PersonRow
+    second: PersonRow
+    shared: list[str]  # the organisations or countries they have in common
+
+
+def _name_key(name: str) -> str:
+    return " ".join(sorted(normalise_name(name).split()))
+
+
+def find_duplicates(session: Session, *, limit: int = 100) -> list[DuplicatePair]:
+    """Pairs with the same normalised name (word order ignored) whose memberships overlap."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for person_id, name in session.execute(sa.select(Person.id, Person.name).order_by(Person.id)):
+        groups[_name_key(name)].append(person_id)
+    candidates = [ids for ids in groups.values() if len(ids) > 1]
+    ids = sorted({pid for group in candidates for pid in group})
+    if not ids:
+        return []
+    people = {p.id: p for p in session.execute(sa.select(Person).where(Person.id.in_(ids))).scalars()}
+    rows = {row.person.id: row for row in _rows(session, [people[i] for i in ids], ask_id=None)}
+    pairs: list[DuplicatePair] = []
+    for group in candidates:
+        for index, first in enumerate(group):
+            for second in group[index + 1:]:
+                shared = _overlap(rows[first], rows[second])
+                if shared is not None:
+                    pairs.append(DuplicatePair(first=rows[first], second=rows[second], shared=shared))
+                if len(pairs) >= limit:
+                    return pairs
+    return pairs
+
+
+def _overlap(a: PersonRow, b: PersonRow) -> list[str] | None:
+    if not a.memberships or not b.memberships:
+        return []  # someone added by hand: the name alone is worth a look
+    def marks(row: PersonRow) -> dict[str, str]:
+        found = {}
+        for view in row.memberships:
+            found[f"org:{view.organization.id}"] = view.organization.name
+            if view.on_behalf_of:
+                found[f"org:{view.on_behalf_of.id}"] = view.on_behalf_of.name
+            if view.membership.country:
+                found[f"country:{view.membership.country}"] = view.membership.country
+        return found
+    first, second = marks(a), marks(b)
+    shared = [first[k] for k in first.keys() & second.keys()]
+    return sorted(shared) or None
+
+
+def merge_people(session: Session, *, keep_id: int, drop_id: int, actor: Any) -> Person:
+    """Fold ``drop`` into ``keep``: memberships, stances, identifiers, tags and missing details move over."""
+    if keep_id == drop_id:
+        raise InvalidInput("A person cannot be merged with themselves.", errors=[FieldError("drop_id", "same person")])
+    keep = get_person(session, person_id=keep_id)
+    drop = get_person(session, person_id=drop_id)
+    before = {"keep": keep.name, "drop": drop.name, "drop_id": drop.id}
+    have = {(m.organization_id, m.role, m.start_date) for m in session.execute(
+        sa.select(Membership).where(Membership.person_id == keep_id)).scalars()}
+    for membership in session.execute(sa.select(Membership).where(Membership.person_id == drop_id)).scalars():
+        if (membership.organization_id, membership.role, membership.start_date) in have:
+            session.delete(membership)
+        else:
+            membership.person_id = keep_id
+    session.execute(sa.update(Stance).where(Stance.person_id == drop_id).values(person_id=keep_id))
+    session.execute(sa.update(Identifier).where(Identifier.person_id == drop_id).values(person_id=keep_id))
+    keep_tags = set(session.execute(sa.select(PersonTag.tag).where(PersonTag.person_id == keep_id)).scalars())
+    for tag in session.execute(sa.select(PersonTag).where(PersonTag.person_id == drop_id)).scalars():
+        if tag.tag not in keep_tags:
+            session.add(PersonTag(person_id=keep_id, tag=tag.tag))
+        session.delete(tag)
+    for key in ("given_name", "family_name", "sort_name", "honorific_prefix", "honorific_suffix", "email",
+                "image_url", "gender", "birth_date"):
+        if not getattr(keep, key) and getattr(drop, key):
+            setattr(keep, key, getattr(drop, key))
+    keep.emails = list(dict.fromkeys([*keep.emails, *drop.emails]))
+    for key in ("phones", "addresses", "links"):
+        merged = list(getattr(keep, key))
+        merged += [item for item in getattr(drop, key) if item not in merged]
+        setattr(keep, key, merged)
+    keep.other_names = list(dict.fromkeys([*keep.other_names, *drop.other_names,
+                                           *([drop.name] if drop.name != keep.name else [])]))
+    keep.notes = "\n\n".join(filter(None, [keep.notes, drop.notes]))
+    for key, value in derived_names({k: getattr(keep, k) for k in ("name", "other_names", "sort_name", "family_name",
+                                                                   "given_name")}).items():
+        setattr(keep, key, value)
+    keep.updated_at = utcnow()
+    session.flush()
+    session.delete(drop)
+    session.flush()
+    audit.record(session, actor=actor, action="person.merge", entity_type="person", entity_id=keep_id, before=before,
+                 after={"kept": keep_id})
+    return keep
+
+
+def _jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    return {k: (v.isoformat() if isinstance(v, (date, datetime)) else v) for k, v in values.items()}
