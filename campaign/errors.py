@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from sqlalchemy import exc as sa_exc
 from pydantic import BaseModel
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -176,6 +177,13 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(_allowed_methods(request))
         return _answer(request, exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail),
                        headers=headers)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(sa_exc.DataError)
+    def _out_of_range(request: Request, exc: Exception) -> Response:
+        # A number too large for the database's integer (an id like 2**70): bad input, not a crash.
+        return _answer(request, 422, "Invalid input", "A number in the request is out of range.",
+                       [{"loc": "request", "msg": "number out of range"}])
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> Response:
