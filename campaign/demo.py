@@ -535,9 +535,10 @@ def load(session: Session) -> str:
     letter_report = letters_demo.load(session, campaign)
     if not loaded.any():
         return f"The demo campaign \"{campaign.name}\" is already loaded; nothing changed. {letter_report}"
-    return (f"{letter_report} Loaded the demo campaign \"{campaign.name}\" (/campaigns/{campaign.slug}): {loaded.asks} asks, "
+    return (f"Loaded the demo campaign \"{campaign.name}\" (/campaigns/{campaign.slug}): {loaded.asks} asks, "
             f"{loaded.events} events, {loaded.evidence} evidence items, {loaded.people} people, "
-            f"{loaded.organizations} organisations, {loaded.memberships} memberships, {loaded.stances} stances.")
+            f"{loaded.organizations} organisations, {loaded.memberships} memberships, {loaded.stances} stances. "
+            f"{letter_report}")
 
 
 def _campaign(session: Session, loaded: Loaded) -> Campaign:

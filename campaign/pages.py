@@ -30,6 +30,7 @@ from campaign.schemas import (
     parse,
 )
 from campaign.web import redirect, render
+from letters import service as letters_service
 
 router = APIRouter(include_in_schema=False)  # pages, not part of the JSON API
 
@@ -109,7 +110,8 @@ def dashboard(request: Request, slug: str, session: SessionDep, user: AnyUser):
                                                             note=table.source_title)})
     return render(request, "campaign/dashboard.html", {
         **_base(user, campaign, "dashboard"), "board": board, "stance_charts": stance_charts,
-        "table_charts": table_charts, "labels": charts.POSITION_LABELS, "colours": charts.POSITION_COLOURS})
+        "table_charts": table_charts, "labels": charts.POSITION_LABELS, "colours": charts.POSITION_COLOURS,
+        "letters": letters_service.campaign_letters(session, campaign_id=campaign.id)})
 
 
 # --- settings and asks ------------------------------------------------------------------------
