@@ -73,8 +73,8 @@ def environment(work_dir: Path, name: str, **extra: str) -> tuple[dict[str, str]
 
 
 def start(work_dir: Path, name: str = "live", timeout: float = 90.0, **extra: str) -> LiveCosign:
-    env, cleanup = environment(work_dir, name, **extra)
     port = free_port()
+    env, cleanup = environment(work_dir, name, **{"BASE_URL": f"http://127.0.0.1:{port}", **extra})
     log_path = work_dir / f"{name}-serve.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "campaign", "serve", "--port", str(port)], env=env,
