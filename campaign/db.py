@@ -75,7 +75,11 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 def _on_sqlite_begin(connection: Any) -> None:
     # pysqlite's own transaction handling defers BEGIN and breaks savepoints;
     # take control so SQLite behaves like PostgreSQL (one real transaction).
-    connection.exec_driver_sql("BEGIN")
+    # A transaction that will write starts IMMEDIATE: a deferred one that reads first and
+    # then writes fails at once with "database is locked" when another process is writing,
+    # whereas IMMEDIATE waits its turn (busy_timeout).
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_engine(url: str) -> Engine:
@@ -96,14 +100,17 @@ def get_engine() -> Engine:
     return _engine_for(get_settings().sqlalchemy_url)
 
 
-def new_session(bind: Engine | sa.Connection | None = None) -> Session:
-    return Session(bind=bind if bind is not None else get_engine(), expire_on_commit=False)
+def new_session(bind: Engine | sa.Connection | None = None, *, writes: bool = False) -> Session:
+    """A session; ``writes=True`` when the transaction will write (IMMEDIATE on SQLite)."""
+    if bind is None:
+        bind = get_engine().execution_options(sqlite_begin="IMMEDIATE") if writes else get_engine()
+    return Session(bind=bind, expire_on_commit=False)
 
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
     """One transaction for a CLI command or a task: commit on success, roll back on error."""
-    session = new_session()
+    session = new_session(writes=True)
     try:
         yield session
         session.commit()

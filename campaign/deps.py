@@ -24,9 +24,9 @@ ANON_COOKIE = "cosign_anon"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def get_session() -> Iterator[Session]:
+def get_session(request: Request) -> Iterator[Session]:
     """The request's transaction: committed when the handler returns, rolled back if it raises."""
-    session = new_session()
+    session = new_session(writes=request.method in UNSAFE_METHODS)
     try:
         yield session
         session.commit()

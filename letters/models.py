@@ -211,3 +211,127 @@ class Signature(SQLModel, table=True):
     correction_note: str = Field(default="", sa_type=sa.Text)
     responded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- responses and follow-ups -----------------------------------------------------
+
+
+class ResponseKind(StrEnum):
+    reply = "reply"
+    meeting = "meeting"
+    signed = "signed"
+    declined = "declined"
+    question_tabled = "question_tabled"
+    question_answered = "question_answered"
+    no_reply = "no_reply"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class ResponseChannel(StrEnum):
+    email = "email"
+    letter = "letter"
+    phone = "phone"
+    meeting = "meeting"
+    social = "social"
+    other = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Response(SQLModel, table=True):
+    """What a person said or did in answer to the campaign, as a volunteer logged it."""
+
+    __tablename__ = "response"
+    __table_args__ = (sa.Index("ix_response_person_id_letter_id", "person_id", "letter_id"),
+                      sa.Index("ix_response_campaign_id_occurred_date", "campaign_id", "occurred_date"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    letter_id: int | None = Field(default=None, foreign_key="letter.id", index=True, ondelete="SET NULL")
+    question_id: int | None = Field(default=None, foreign_key="question.id", index=True, ondelete="SET NULL")
+    kind: ResponseKind = Field(sa_type=str_enum(ResponseKind))
+    channel: ResponseChannel = Field(sa_type=str_enum(ResponseChannel))
+    occurred_date: date
+    summary: str = Field(default="", sa_type=sa.Text)
+    ask_id: int | None = Field(default=None, foreign_key="ask.id", ondelete="SET NULL")
+    stance_id: int | None = Field(default=None, foreign_key="stance.id", ondelete="SET NULL",
+                                  description="The stance this response recorded, if it changed one.")
+    event_id: int | None = Field(default=None, foreign_key="event.id", ondelete="SET NULL")
+    logged_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    logged_by_label: str = Field(default="", max_length=320)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FollowUpSource(StrEnum):
+    """What a rule watches: sent letters (and letter e-mails) or signing invitations."""
+
+    letter = "letter"
+    signing_invitation = "signing_invitation"
+
+
+class FollowUpAction(StrEnum):
+    remind_owner = "remind_owner"
+    queue_chaser = "queue_chaser"
+
+
+class FollowUpRule(SQLModel, table=True):
+    """After ``days`` without a logged response to a sent item of a campaign, do ``action``."""
+
+    __tablename__ = "follow_up_rule"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "applies_to"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    applies_to: FollowUpSource = Field(sa_type=str_enum(FollowUpSource))
+    days: int = 14
+    action: FollowUpAction = Field(default=FollowUpAction.remind_owner, sa_type=str_enum(FollowUpAction))
+    enabled: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FollowUpKind(StrEnum):
+    reminder = "reminder"
+    chaser = "chaser"
+
+
+class FollowUpStatus(StrEnum):
+    open = "open"  # a reminder to act, or a chaser waiting for staff approval
+    closed = "closed"
+    chaser_queued = "chaser_queued"  # approved: the chaser is an outbox row
+
+
+class FollowUp(SQLModel, table=True):
+    """One sent item that has had no response for the rule's days.
+
+    ``source_key`` names the item (and, for invitations, the chasing round), so a scan
+    that runs twice finds the row it made the first time and makes nothing new.
+    """
+
+    __tablename__ = "follow_up"
+    __table_args__ = (sa.Index("ix_follow_up_status_due_at", "status", "due_at"),
+                      sa.Index("ix_follow_up_person_id_status", "person_id", "status"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_key: str = Field(max_length=120, sa_column_kwargs={"unique": True})
+    campaign_id: int = Field(foreign_key="campaign.id", index=True, ondelete="CASCADE")
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    letter_id: int | None = Field(default=None, foreign_key="letter.id", index=True, ondelete="CASCADE")
+    outbox_message_id: int | None = Field(default=None, foreign_key="outbox_message.id", ondelete="SET NULL")
+    invitation_id: int | None = Field(default=None, foreign_key="signing_invitation.id", ondelete="CASCADE")
+    rule_id: int | None = Field(default=None, foreign_key="follow_up_rule.id", ondelete="SET NULL")
+    kind: FollowUpKind = Field(sa_type=str_enum(FollowUpKind))
+    status: FollowUpStatus = Field(default=FollowUpStatus.open, sa_type=str_enum(FollowUpStatus))
+    sent_at: datetime = Field(sa_type=UTCDateTime, description="When the item it follows up went out.")
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_by_response_id: int | None = Field(default=None, foreign_key="response.id", ondelete="SET NULL")
+    chaser_outbox_id: int | None = Field(default=None, foreign_key="outbox_message.id", ondelete="SET NULL")
+    approved_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -53,7 +53,8 @@ def migrated_database():
     get_engine().dispose()
     if RUN_DATABASE_URL:
         services.drop_database(BASE_DATABASE_URL, RUN_DATABASE_URL)
-    shutil.rmtree(RUN_DIR, ignore_errors=True)
+    if not os.environ.get("KEEP_TEST_DIR"):  # set it to read the logs of the servers a run started
+        shutil.rmtree(RUN_DIR, ignore_errors=True)
 
 
 @pytest.fixture

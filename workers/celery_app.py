@@ -39,6 +39,8 @@ def make_celery() -> Celery:
             # Every second: a message waits on average half this before it is claimed.
             "outbox.dispatch_due": {"task": "outbox.dispatch_due", "schedule": 1.0,
                                     "options": {"expires": 10.0}},
+            # Idempotent, so running it more often than daily only makes follow-ups appear sooner.
+            "followups.scan": {"task": "followups.scan", "schedule": 3600.0, "options": {"expires": 600.0}},
         },
     )
     if settings.uses_embedded_broker:

@@ -51,3 +51,17 @@ def deliver(ids: list[int], claim: str) -> dict[str, int]:
 @worker_process_shutdown.connect
 def _close_mail_connection(**_kwargs) -> None:
     mail.close_backend()
+
+
+@celery_app.task(name="followups.scan")
+def scan_followups() -> int:
+    """Create the follow-ups that are due, then the day's digests to coordinators (once a day).
+
+    Both are idempotent, so a second run (or a redelivery) creates nothing new.
+    """
+    from letters import followups
+
+    with session_scope() as session:
+        created = followups.scan_followups(session)
+        followups.send_digests(session)
+    return len(created)

@@ -1,0 +1,92 @@
+"""Pages: log a response, the responses list, and the open follow-ups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+
+from campaign.accounts.models import Role, User
+from campaign.deps import AnyUser, SessionDep, allow
+from campaign.errors import CosignError
+from campaign.schemas import parse
+from campaign.web import redirect, render
+from letters import followups, responses
+from letters.schemas import MAX_ID
+
+router = APIRouter(include_in_schema=False)
+
+ResponderUser = Annotated[User, Depends(allow(Role.staff, Role.coordinator, Role.volunteer))]
+FollowUpUser = Annotated[User, Depends(allow(Role.staff, Role.coordinator))]
+StaffUser = Annotated[User, Depends(allow(Role.staff))]
+Line = Annotated[str, Form(max_length=1000)]
+Text = Annotated[str, Form(max_length=20_000)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+FIELDS = ("person_id", "letter_id", "question_id", "campaign_id", "kind", "channel", "occurred_date", "summary",
+          "ask_id", "position")
+
+
+def _errors(error: CosignError) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for item in error.errors:
+        key = item.loc.split(".")[0] if item.loc.split(".")[0] in FIELDS else "form"
+        found[key] = f"{found[key]} {item.msg}" if key in found else item.msg
+    return found or {"form": error.detail}
+
+
+def _form_page(request: Request, session, form: dict, errors: dict, status_code: int = 200):
+    person_id = form.get("person_id", "")
+    choices = responses.form_choices(session, person_id=int(person_id) if person_id.isdigit() and
+                                     int(person_id) <= MAX_ID else None)
+    return render(request, "letters/responses/new.html", {**choices, "form": form, "errors": errors},
+                  status_code=status_code)
+
+
+@router.get("/responses/new")
+def new_response(request: Request, session: SessionDep, user: ResponderUser, person_id: IdQuery = None,
+                 letter_id: IdQuery = None, question_id: IdQuery = None):
+    from campaign.db import utcnow
+
+    form = {"person_id": str(person_id or ""), "letter_id": str(letter_id or ""),
+            "question_id": str(question_id or ""), "occurred_date": utcnow().date().isoformat()}
+    return _form_page(request, session, form, {})
+
+
+@router.post("/responses/new")
+def log_response(request: Request, session: SessionDep, user: ResponderUser, person_id: Line = "",
+                 letter_id: Line = "", question_id: Line = "", campaign_id: Line = "", kind: Line = "",
+                 channel: Line = "", occurred_date: Line = "", summary: Text = "", ask_id: Line = "",
+                 position: Line = ""):
+    form = {"person_id": person_id, "letter_id": letter_id, "question_id": question_id, "campaign_id": campaign_id,
+            "kind": kind, "channel": channel, "occurred_date": occurred_date, "summary": summary,
+            "ask_id": ask_id, "position": position}
+    try:
+        with session.begin_nested():
+            response = responses.log_response(session, actor=user, response_in=parse(
+                responses.ResponseCreate, {key: (value.strip() or None) if key != "summary" else value
+                                           for key, value in form.items()}))
+    except CosignError as error:
+        return _form_page(request, session, form, _errors(error), status_code=error.status_code)
+    return redirect(f"/responses?person_id={response.person_id}", "Response logged.")
+
+
+@router.get("/responses")
+def responses_page(request: Request, session: SessionDep, user: AnyUser, person_id: IdQuery = None,
+                   letter_id: IdQuery = None, campaign_id: IdQuery = None):
+    rows = responses.list_responses(session, person_id=person_id, letter_id=letter_id, campaign_id=campaign_id)
+    return render(request, "letters/responses/list.html", {
+        "responses": rows, "people": responses.people_named(session, rows), "person_id": person_id})
+
+
+@router.get("/follow-ups")
+def followups_page(request: Request, session: SessionDep, user: FollowUpUser, campaign_id: IdQuery = None):
+    rows = followups.list_followups(session, campaign_id=campaign_id)
+    return render(request, "letters/responses/followups.html", {
+        "followups": rows, "people": responses.people_named(session, rows),
+        "can_approve": user.role in (Role.admin, Role.staff)})
+
+
+@router.post("/follow-ups/{follow_up_id}/approve")
+def approve_chaser(follow_up_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep, user: StaffUser):
+    follow_up = followups.approve_chaser(session, follow_up_id=follow_up_id, actor=user)
+    return redirect("/follow-ups", f"Chaser approved: it is in the outbox as message {follow_up.chaser_outbox_id}.")
