@@ -63,6 +63,8 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int | None = Field(default=None, foreign_key="campaign.id", ondelete="SET NULL")
+    letter_id: int | None = Field(default=None, foreign_key="letter.id", index=True, ondelete="SET NULL",
+                                  description="The letter this message delivers, for letters sent from the app.")
     kind: OutboxKind = Field(default=OutboxKind.other, sa_type=str_enum(OutboxKind))
     sender: str = Field(max_length=400)
     recipient_address: str = Field(max_length=320)
