@@ -4,16 +4,17 @@ coordinator's signatures page, the public signing page and published open letter
 from __future__ import annotations
 
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 
 from campaign import service as campaign_service
 from campaign.accounts.models import Role, User
 from campaign.deps import AnyUser, SessionDep, allow, public
-from campaign.errors import CosignError, InvalidInput
+from campaign.errors import Conflict, CosignError, InvalidInput
 from campaign.schemas import parse
 from campaign.web import redirect, render
-from letters import service
+from letters import sending, service
 from letters.models import LetterState
 from letters.rendering import to_html_fragment
 from letters.schemas import MAX_ID, InvitationCreate, LetterCreate, LetterTransition, LetterUpdate
@@ -60,12 +61,17 @@ def create_letter(request: Request, session: SessionDep, user: StaffUser, campai
 
 
 def _letter_page(request: Request, session, user: User, letter_id: LetterId, *, recipient: int = 0, form=None,
-                 errors=None, conflict=None, status_code: int = 200):
+                 errors=None, conflict=None, transition_error=None, schedule_value: str = "",
+                 status_code: int = 200):
     letter = service.get_letter(session, letter_id=letter_id)
+    campaign = campaign_service.get_campaign(session, campaign_id=letter.campaign_id)
+    if not schedule_value and letter.scheduled_at:
+        schedule_value = letter.scheduled_at.astimezone(ZoneInfo(campaign.timezone)).strftime("%Y-%m-%dT%H:%M")
     document, problem, recipients = service.preview(session, letter_id=letter_id, index=recipient)
     versions = service.list_versions(session, letter_id=letter_id)
     return render(request, "letters/letter.html", {
-        "letter": letter, "campaign": campaign_service.get_campaign(session, campaign_id=letter.campaign_id),
+        "letter": letter, "campaign": campaign, "delivery": sending.delivery(session, letter=letter),
+        "transition_error": transition_error, "schedule_value": schedule_value,
         "preview": to_html_fragment(document) if document else None, "problem": problem,
         "recipients": recipients, "recipient": recipient, "versions": versions,
         "transitions": service.allowed_transitions(letter, user),
@@ -103,11 +109,23 @@ def edit_letter(request: Request, letter_id: LetterId, session: SessionDep, user
 
 
 @router.post("/letters/{letter_id}/transition")
-def transition(letter_id: LetterId, session: SessionDep, user: ReaderUser, to: Line = "", note: Line = "",
-               scheduled_at: Line = ""):
-    with session.begin_nested():
-        letter = service.transition(session, letter_id=letter_id, actor=user, transition_in=parse(
-            LetterTransition, {"to": to, "note": note, "scheduled_at": scheduled_at or None}))
+def transition(request: Request, letter_id: LetterId, session: SessionDep, user: ReaderUser, to: Line = "",
+               note: Line = "", scheduled_at: Line = ""):
+    try:
+        with session.begin_nested():
+            letter = service.transition(session, letter_id=letter_id, actor=user, transition_in=parse(
+                LetterTransition, {"to": to, "note": note, "scheduled_at": scheduled_at or None}))
+    except (InvalidInput, Conflict) as error:
+        field = error.errors[0].loc.split(":")[0] if error.errors else ""
+        reasons = "; ".join(e.msg for e in error.errors if e.msg not in error.detail)
+        return _letter_page(request, session, user, letter_id, schedule_value=scheduled_at,
+                            transition_error={"detail": f"{error.detail} ({reasons})" if reasons else error.detail,
+                                              "field": field},
+                            status_code=error.status_code)
+    if letter.state == LetterState.scheduled:
+        queued = len(sending.letter_messages(session, letter_id=letter_id))
+        return redirect(f"/letters/{letter_id}", f"Scheduled: {queued} message{'s' if queued != 1 else ''} "
+                        "will go at the time you chose.")
     return redirect(f"/letters/{letter_id}", f"The letter is now {letter.state.label.lower()}.")
 
 

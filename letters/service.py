@@ -29,6 +29,7 @@ from campaign.errors import Conflict, FieldError, InvalidInput, NotFound, Permis
 from campaign.models import Campaign, EvidenceVersion
 from campaign.settings import TEMPLATES_DIR, get_settings
 from contacts.models import Membership, Organization, OrgClassification, Person
+from letters import sending
 from letters.models import (Letter, LetterCitation, LetterKind, LetterState, LetterTemplate, LetterVersion,
                             Question, QuestionState, Signature, SignatureStatus, SigningInvitation)
 from letters.questions import Chamber, TablingRequest, addressed_minister, check_question, department_of, \
@@ -64,6 +65,7 @@ TRANSITIONS: dict[tuple[LetterState, LetterState], frozenset[Role]] = {
     (LetterState.signatures_closed, LetterState.open_for_signatures): SIGNATORY_ROLES,
     (LetterState.signatures_closed, LetterState.scheduled): STAFF,
     (LetterState.scheduled, LetterState.signatures_closed): STAFF,
+    (LetterState.scheduled, LetterState.scheduled): STAFF,  # reschedule
     (LetterState.scheduled, LetterState.sent): STAFF,
     **{(state, LetterState.withdrawn): STAFF for state in LetterState
        if state not in (LetterState.sent, LetterState.withdrawn)},
@@ -279,12 +281,16 @@ def transition(session: Session, *, letter_id: int, transition_in: LetterTransit
         _freeze_citations(session, letter, document)
         letter.approved_by_id, letter.approved_at = getattr(actor, "id", None), utcnow()
     if target == LetterState.scheduled:
-        when = transition_in.scheduled_at or letter.scheduled_at
-        if when is None or when.tzinfo is None:
-            raise InvalidInput("Say when to send it (a time with its time zone).",
-                               errors=[FieldError("scheduled_at", "required")])
-        letter.scheduled_at = when
+        when = _send_time(session, letter, transition_in.scheduled_at)
+        if letter.state == LetterState.scheduled:
+            sending.reschedule_letter(session, letter=letter, when=when, actor=actor)
+        else:
+            sending.schedule_letter(session, letter=letter, when=when, actor=actor)
+    elif letter.state == LetterState.scheduled and target != LetterState.sent:
+        sending.unschedule_letter(session, letter=letter, actor=actor,
+                                  verb="withdrawn" if target == LetterState.withdrawn else "unscheduled")
     if target == LetterState.sent:
+        sending.refuse_manual_sent(session, letter=letter)
         letter.sent_at = utcnow()
     letter.state = target
     letter.updated_at = utcnow()
@@ -293,6 +299,20 @@ def transition(session: Session, *, letter_id: int, transition_in: LetterTransit
                  before=before, after={**_snapshot(letter), "note": transition_in.note})
     session.flush()
     return letter
+
+
+def _send_time(session: Session, letter: Letter, value: datetime | None) -> datetime:
+    """When to send: a time with its zone, or a wall-clock time in the campaign's zone; not in the past."""
+    if value is None:
+        raise InvalidInput("Say when to send it.", errors=[FieldError("scheduled_at", "a date and time are needed")])
+    if value.tzinfo is None:
+        from workers.outbox import local_to_utc
+
+        value = local_to_utc(value, session.get(Campaign, letter.campaign_id).timezone)
+    if value < utcnow() - timedelta(minutes=5):
+        raise InvalidInput("That time has passed; choose a time from now on.",
+                           errors=[FieldError("scheduled_at", "in the past")])
+    return value
 
 
 def list_versions(session: Session, *, letter_id: int) -> list[LetterVersion]:

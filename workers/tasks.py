@@ -21,6 +21,8 @@ def heartbeat(token: str | None = None) -> None:
             service.complete_ping(session, token=token)
         else:
             service.record_beat(session)
+    if not token:
+        _settle_letters(None)
 
 
 def _enqueue_delivery(ids: list[int], claim: str) -> None:
@@ -45,7 +47,19 @@ def deliver(ids: list[int], claim: str) -> dict[str, int]:
     tally = outbox.deliver_batch(session_scope, ids=ids, claim=claim, backend=mail.get_backend())
     if tally.get("scheduled") or tally.get("failed"):
         log.warning("outbox.deliver: %s", dict(tally))
+    if tally.get("sent"):
+        _settle_letters(ids)
     return dict(tally)
+
+
+def _settle_letters(message_ids: list[int] | None) -> None:
+    """Mark sent the letters whose last message just went (beat's heartbeat sweeps up any race)."""
+    from letters import sending
+
+    with session_scope() as session:
+        letter_ids = None if message_ids is None else sending.letters_of_messages(session, message_ids=message_ids)
+        if letter_ids is None or letter_ids:
+            sending.settle_sent_letters(session, letter_ids=letter_ids)
 
 
 @worker_process_shutdown.connect
