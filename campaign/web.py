@@ -36,6 +36,7 @@ NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("Campaigns", "/campaigns", frozenset(Role)),
     ("People", "/people", frozenset(Role)),
     ("Letters", "/letters", frozenset({Role.admin, Role.staff, Role.coordinator})),
+    ("Questions", "/questions", frozenset({Role.admin, Role.staff, Role.coordinator})),
     ("Responses", "/responses", frozenset(Role)),
     ("Follow-ups", "/follow-ups", frozenset({Role.admin, Role.staff, Role.coordinator})),
     ("Outbox", "/outbox", frozenset({Role.admin, Role.staff})),

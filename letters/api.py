@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from campaign.accounts.models import Role, User
 from campaign.deps import AnyUser, SessionDep, allow
-from letters import service
+from letters import service, suggestions
 from letters.questions import check_question
 from letters.rendering import to_docx, to_html_fragment, to_pdf, to_print_html, to_text
 from letters.schemas import (MAX_ID, InvitationCreate, InvitationRead, LetterCreate, LetterRead, LetterTemplateCreate,
                              LetterTemplateRead, LetterTransition, LetterUpdate, LetterVersionRead, QuestionCheck,
-                             QuestionCreate, QuestionRead, QuestionUpdate)
+                             QuestionCreate, QuestionRead, QuestionSuggestionCreate, QuestionSuggestionRead,
+                             QuestionUpdate)
 
 router = APIRouter(tags=["letters"])
 
@@ -150,6 +151,14 @@ def check(check_in: QuestionCheck, user: AnyUser):
     problems = check_question(check_in.chamber, check_in.text, addressee=check_in.addressee)
     return {"ok": not any(p.severity == "error" for p in problems),
             "problems": [{"rule": p.rule, "message": p.message, "severity": p.severity} for p in problems]}
+
+
+@router.post("/question-suggestions", response_model=QuestionSuggestionRead, status_code=201)
+def suggest_questions(suggestion_in: QuestionSuggestionCreate, session: SessionDep, user: StaffUser):
+    queued = suggestions.suggest(session, question_ids=suggestion_in.question_ids,
+                                 person_ids=suggestion_in.person_ids, scheduled_at=suggestion_in.scheduled_at,
+                                 note=suggestion_in.note, actor=user)
+    return QuestionSuggestionRead(queued=len(queued), outbox_message_ids=[m.id for m in queued])
 
 
 @router.get("/questions/{question_id}", response_model=QuestionRead)

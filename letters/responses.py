@@ -20,7 +20,8 @@ from campaign.errors import FieldError, InvalidInput, NotFound
 from campaign.models import Ask, Campaign, EventKind
 from contacts import service as contacts_service
 from contacts.models import Person, Position, StanceSource
-from letters.models import (FollowUp, FollowUpStatus, Letter, Question, Response, ResponseChannel, ResponseKind)
+from letters.models import (FollowUp, FollowUpStatus, Letter, Question, QuestionState, Response, ResponseChannel,
+                            ResponseKind)
 from letters.schemas import MAX_ID
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -107,6 +108,25 @@ def _resolve(session: Session, response_in: ResponseCreate) -> tuple[Person | No
     return person, (campaigns[0][1] if campaigns else None), errors
 
 
+def _record_on_question(session: Session, *, response: Response, actor) -> None:
+    """A question tabled or answered is recorded on the question too: who asked it, when, and the answer."""
+    question = session.get(Question, response.question_id)
+    if response.kind == ResponseKind.question_tabled and question.state in (QuestionState.draft,
+                                                                            QuestionState.suggested):
+        question.state, question.asking_member_id = QuestionState.tabled, response.person_id
+        question.tabled_date = response.occurred_date
+    elif response.kind == ResponseKind.question_answered and question.state != QuestionState.withdrawn:
+        question.state, question.answered_date = QuestionState.answered, response.occurred_date
+        question.asking_member_id = question.asking_member_id or response.person_id
+        question.answer_text = question.answer_text or response.summary
+    else:
+        return
+    question.updated_at = utcnow()
+    session.add(question)
+    audit.record(session, actor=actor, action="question.update", entity_type="question", entity_id=question.id,
+                 after={"state": question.state.value, "from_response": response.id})
+
+
 def log_response(session: Session, *, response_in: ResponseCreate, actor) -> Response:
     person, campaign_id, errors = _resolve(session, response_in)
     if errors:
@@ -118,6 +138,8 @@ def log_response(session: Session, *, response_in: ResponseCreate, actor) -> Res
                         logged_by_label=getattr(actor, "email", None) or (actor if isinstance(actor, str) else "system"))
     session.add(response)
     session.flush()
+    if response.question_id is not None:
+        _record_on_question(session, response=response, actor=actor)
     if response_in.ask_id is not None:
         stance = contacts_service.record_stance(
             session, person_id=person.id, ask_id=response_in.ask_id, position=response_in.position,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from letters.models import LetterKind, LetterState, QuestionState, SignatureStatus
 from letters.questions import Chamber
@@ -214,3 +214,17 @@ class SignatureRead(BaseModel):
     printed_title: str
     correction_note: str
     responded_at: datetime
+
+
+class QuestionSuggestionCreate(_Input):
+    """Suggest a batch of questions to members who might table them: one e-mail per member."""
+
+    question_ids: list[Id] = Field(min_length=1, max_length=50)
+    person_ids: list[Id] = Field(min_length=1, max_length=2000)
+    scheduled_at: AwareDatetime
+    note: str = Field(default="", max_length=5000)
+
+
+class QuestionSuggestionRead(BaseModel):
+    queued: int
+    outbox_message_ids: list[int]
