@@ -258,6 +258,7 @@ def approve_chaser(session: Session, *, follow_up_id: int, actor, now: datetime 
                               text_body=text, scheduled_at=now, kind=OutboxKind.chaser,
                               campaign_id=follow_up.campaign_id, in_reply_to=in_reply_to, references=references,
                               actor=actor)
+    message.letter_id = follow_up.letter_id
     follow_up.status = FollowUpStatus.chaser_queued
     follow_up.chaser_outbox_id = message.id
     follow_up.approved_by_id = getattr(actor, "id", None)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 
 from campaign.accounts.models import Role, User
 from campaign.deps import AnyUser, SessionDep, allow
 from campaign.errors import CosignError
 from campaign.schemas import parse
 from campaign.web import redirect, render
-from letters import followups, responses
+from letters import followups, replies, responses
 from letters.schemas import MAX_ID
 
 router = APIRouter(include_in_schema=False)
@@ -23,7 +23,7 @@ Line = Annotated[str, Form(max_length=1000)]
 Text = Annotated[str, Form(max_length=20_000)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 FIELDS = ("person_id", "letter_id", "question_id", "campaign_id", "kind", "channel", "occurred_date", "summary",
-          "ask_id", "position")
+          "ask_id", "position", "eml")
 
 
 def _errors(error: CosignError) -> dict[str, str]:
@@ -34,12 +34,27 @@ def _errors(error: CosignError) -> dict[str, str]:
     return found or {"form": error.detail}
 
 
-def _form_page(request: Request, session, form: dict, errors: dict, status_code: int = 200):
+def _form_page(request: Request, session, form: dict, errors: dict, status_code: int = 200, reply=None):
     person_id = form.get("person_id", "")
     choices = responses.form_choices(session, person_id=int(person_id) if person_id.isdigit() and
                                      int(person_id) <= MAX_ID else None)
-    return render(request, "letters/responses/new.html", {**choices, "form": form, "errors": errors},
-                  status_code=status_code)
+    return render(request, "letters/responses/new.html", {**choices, "form": form, "errors": errors,
+                                                          "reply": reply}, status_code=status_code)
+
+
+@router.post("/responses/from-email")
+def response_from_email(request: Request, session: SessionDep, user: ResponderUser,
+                        eml: Annotated[UploadFile | None, File()] = None,
+                        raw: Annotated[str, Form(max_length=replies.MAX_EML_BYTES)] = ""):
+    """Read a reply (uploaded .eml or pasted source) and show the response form filled in from it."""
+    data = eml.file.read(replies.MAX_EML_BYTES + 1) if eml is not None and eml.filename else raw.encode()
+    try:
+        reply = replies.read_reply(session, raw=data)
+    except CosignError as error:
+        form = {"occurred_date": "", "raw": raw}
+        return _form_page(request, session, form, _errors(error),
+                          status_code=error.status_code)
+    return _form_page(request, session, reply.form, {}, reply=reply)
 
 
 @router.get("/responses/new")

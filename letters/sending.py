@@ -30,6 +30,8 @@ from workers.mail import Attachment
 from workers.models import OutboxKind, OutboxMessage, OutboxStatus
 
 UNSENT = (OutboxStatus.scheduled, OutboxStatus.sending)
+# The letter itself; invitations and chasers about a letter also name it, but do not deliver it.
+DELIVERS = (OutboxKind.letter, OutboxKind.personalised_letter)
 
 
 @dataclass
@@ -51,7 +53,8 @@ def pdf_filename(letter: Letter) -> str:
 
 
 def letter_messages(session: Session, *, letter_id: int) -> list[OutboxMessage]:
-    return list(session.exec(select(OutboxMessage).where(OutboxMessage.letter_id == letter_id)
+    return list(session.exec(select(OutboxMessage).where(OutboxMessage.letter_id == letter_id,
+                                                         OutboxMessage.kind.in_(DELIVERS))
                              .order_by(OutboxMessage.id)))
 
 
@@ -144,10 +147,11 @@ def settle_sent_letters(session: Session, *, letter_ids: Iterable[int] | None = 
     Returns the ids of the letters it marked. Safe to run at any time and twice.
     """
     pending = (sa.select(OutboxMessage.id)
-               .where(OutboxMessage.letter_id == Letter.id,
+               .where(OutboxMessage.letter_id == Letter.id, OutboxMessage.kind.in_(DELIVERS),
                       OutboxMessage.status.in_([*UNSENT, OutboxStatus.failed])).exists())
     delivered = (sa.select(sa.func.max(OutboxMessage.sent_at))
-                 .where(OutboxMessage.letter_id == Letter.id, OutboxMessage.status == OutboxStatus.sent)
+                 .where(OutboxMessage.letter_id == Letter.id, OutboxMessage.kind.in_(DELIVERS),
+                        OutboxMessage.status == OutboxStatus.sent)
                  .scalar_subquery())
     query = select(Letter.id, delivered).where(Letter.state == LetterState.scheduled, ~pending,
                                                delivered.is_not(None))
@@ -173,7 +177,8 @@ def letters_of_messages(session: Session, *, message_ids: Iterable[int]) -> set[
     if not ids:
         return set()
     return {letter_id for letter_id in session.exec(
-        select(OutboxMessage.letter_id).where(OutboxMessage.id.in_(ids), OutboxMessage.letter_id.is_not(None)))}
+        select(OutboxMessage.letter_id).where(OutboxMessage.id.in_(ids), OutboxMessage.kind.in_(DELIVERS),
+                                              OutboxMessage.letter_id.is_not(None)))}
 
 
 def _record_sent(session: Session, *, letter_id: int) -> None:
@@ -181,7 +186,8 @@ def _record_sent(session: Session, *, letter_id: int) -> None:
     session.refresh(letter)
     campaign = session.get(Campaign, letter.campaign_id)
     count = session.exec(select(sa.func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.letter_id == letter_id, OutboxMessage.status == OutboxStatus.sent)).one()
+        OutboxMessage.letter_id == letter_id, OutboxMessage.kind.in_(DELIVERS),
+        OutboxMessage.status == OutboxStatus.sent)).one()
     on = letter.sent_at.astimezone(outbox.zone(campaign.timezone)).date()
     campaign_service.record_app_event(
         session, campaign_id=letter.campaign_id, kind=EventKind.letter_sent, title=f"Sent: {letter.title}",

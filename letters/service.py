@@ -691,12 +691,13 @@ def _email_invitations(session: Session, *, letter: Letter, invited: list[Invite
                                  sender=Sender(name=letter.sender_name, organisation=letter.sender_organisation,
                                                email=letter.sender_email)))
         link = f"{get_settings().base_url.rstrip('/')}/sign/{item.token}"
-        outbox.schedule(session, recipient_address=item.person.email, recipient_name=item.person.name,
-                        subject=document.subject or f"Invitation to co-sign: {letter.title}",
-                        text_body=f"{to_text(document)}\nYour personal signing link:\n{link}\n",
-                        html_body=f"{to_html_fragment(document)}<p><a href=\"{link}\">Read and sign the letter</a></p>",
-                        scheduled_at=utcnow(), kind=OutboxKind.signing_invitation, campaign_id=letter.campaign_id,
-                        actor=actor)
+        message = outbox.schedule(
+            session, recipient_address=item.person.email, recipient_name=item.person.name,
+            subject=document.subject or f"Invitation to co-sign: {letter.title}",
+            text_body=f"{to_text(document)}\nYour personal signing link:\n{link}\n",
+            html_body=f"{to_html_fragment(document)}<p><a href=\"{link}\">Read and sign the letter</a></p>",
+            scheduled_at=utcnow(), kind=OutboxKind.signing_invitation, campaign_id=letter.campaign_id, actor=actor)
+        message.letter_id = letter.id  # so a reply to the invitation finds its letter
         sent += 1
     return sent
 
