@@ -6,6 +6,7 @@ session, flush when they need a database answer, and never commit.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -141,6 +142,16 @@ def _run_on_commit(session: Session) -> None:
 def _drop_on_rollback(session: Session, previous_transaction: Any) -> None:
     if previous_transaction.parent is None:  # the outermost transaction rolled back
         session.info.pop("on_commit", None)
+
+
+def one_at_a_time(session: Session, name: str) -> None:
+    """Hold the named lock until the transaction ends, so a job run twice at once runs in turn.
+
+    PostgreSQL takes a transaction advisory lock; on SQLite every writing transaction
+    already runs alone (BEGIN IMMEDIATE), so there is nothing more to take.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(name.encode())})
 
 
 def check_database() -> None:

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from campaign import audit
 from campaign.accounts.models import Role, User
-from campaign.db import utcnow
+from campaign.db import one_at_a_time, utcnow
 from campaign.errors import Conflict, FieldError, InvalidInput, NotFound
 from campaign.models import Campaign
 from contacts.models import Person
@@ -165,6 +165,7 @@ def _letter_candidates(session: Session, rule: FollowUpRule, now: datetime) -> I
 def scan_followups(session: Session, *, now: datetime | None = None) -> list[FollowUp]:
     """Create the follow-ups that are due at ``now``; returns the new ones (none on a second run)."""
     now = now or utcnow()
+    one_at_a_time(session, "followups.scan")
     created: list[FollowUp] = []
     rules = session.exec(select(FollowUpRule).where(FollowUpRule.enabled.is_(True))).all()
     for rule in rules:
@@ -351,6 +352,7 @@ def send_digests(session: Session, *, now: datetime | None = None) -> list[Outbo
     if now.hour < DIGEST_HOUR_UTC:
         return []
     subject = f"Cosign daily digest, {now:%d %b %Y}"
+    one_at_a_time(session, "followups.digest")
     coordinators = session.exec(select(User).where(User.role == Role.coordinator, User.is_active.is_(True))
                                 .order_by(User.id)).all()
     made: list[OutboxMessage] = []

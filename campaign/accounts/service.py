@@ -7,11 +7,12 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from campaign import audit
@@ -241,6 +242,17 @@ def user_for_api_token(session: Session, *, token: str) -> User | None:
     now = utcnow()
     # Touch at most once a minute, so a busy script does not write on every call.
     if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=1):
-        api_token.last_used_at = now
-        session.add(api_token)
+        _touch_token(session, api_token, now)
     return user
+
+
+def _touch_token(session: Session, api_token: ApiToken, now: datetime) -> None:
+    """Best effort: a read-only request on SQLite cannot always take the write lock, and a missed
+    "last used" stamp must never fail the request (another call will stamp it)."""
+    try:
+        with session.begin_nested():
+            session.execute(sa.update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
+                            .execution_options(synchronize_session=False))
+    except sa.exc.OperationalError:
+        return
+    set_committed_value(api_token, "last_used_at", now)

@@ -222,3 +222,41 @@ def test_audit_log_records_before_and_after(session):
     assert entry.before == {"is_active": True} and entry.after == {"is_active": False}
     assert entry.actor_label == "tests"
     assert entry.created_at.tzinfo is not None
+
+
+def test_an_api_call_succeeds_while_another_process_holds_the_write_lock(backend):
+    """Stamping a token's "last used" is best effort: a read-only call must not fail on SQLite's lock."""
+    import secrets as _secrets
+
+    import sqlalchemy as sa
+
+    from campaign.accounts import service as accounts
+    from campaign.accounts.models import ApiToken, Role, User
+    from campaign.db import get_engine, new_session
+
+    with new_session(writes=True) as setup:
+        user = accounts.create_user(setup, email=f"lock-{_secrets.token_hex(4)}@example.org", role=Role.staff,
+                                    password="a long enough password")
+        setup.flush()
+        secret = accounts.create_api_token(setup, user=user).secret
+        setup.commit()
+        user_id = user.id
+    reader = new_session()
+    writer = get_engine().execution_options(sqlite_begin="IMMEDIATE").connect()
+    try:
+        reader.execute(sa.select(User.id).where(User.id == user_id)).all()
+        writer.begin()
+        writer.execute(sa.update(User).where(User.id == user_id).values(name="writing"))
+        assert accounts.user_for_api_token(reader, token=secret).id == user_id
+        reader.commit()
+        writer.commit()
+    finally:
+        reader.close()
+        writer.close()
+    with new_session(writes=True) as cleanup:
+        stamped = cleanup.exec(sa.select(ApiToken.last_used_at).where(ApiToken.user_id == user_id)).scalar_one()
+        # On PostgreSQL the row lock is elsewhere, so the stamp lands; on SQLite it is skipped this once.
+        assert (stamped is not None) == (backend == "postgresql")
+        cleanup.execute(sa.delete(ApiToken).where(ApiToken.user_id == user_id))
+        cleanup.execute(sa.delete(User).where(User.id == user_id))
+        cleanup.commit()
