@@ -93,12 +93,46 @@ def responses_page(request: Request, session: SessionDep, user: AnyUser, person_
         "responses": rows, "people": responses.people_named(session, rows), "person_id": person_id})
 
 
-@router.get("/follow-ups")
-def followups_page(request: Request, session: SessionDep, user: FollowUpUser, campaign_id: IdQuery = None):
+def _followups_page(request: Request, session, user: User, *, campaign_id: int | None, rule_errors=None,
+                    rule_form=None, status_code: int = 200):
+    from campaign import service as campaign_service
+    from letters.models import FollowUpAction, FollowUpSource
+
     rows = followups.list_followups(session, campaign_id=campaign_id)
+    campaigns = campaign_service.list_campaigns(session)
+    chosen = next((c for c in campaigns if c.id == campaign_id), campaigns[0] if campaigns else None)
+    rules = {r.applies_to.value: r for r in followups.list_rules(session, campaign_id=chosen.id)} if chosen else {}
     return render(request, "letters/responses/followups.html", {
         "followups": rows, "people": responses.people_named(session, rows),
-        "can_approve": user.role in (Role.admin, Role.staff)})
+        "can_approve": user.role in (Role.admin, Role.staff), "campaigns": campaigns, "campaign": chosen,
+        "filtered": campaign_id is not None, "rules": rules, "sources": list(FollowUpSource),
+        "actions": list(FollowUpAction), "rule_errors": rule_errors or {}, "rule_form": rule_form or {}},
+        status_code=status_code)
+
+
+@router.get("/follow-ups")
+def followups_page(request: Request, session: SessionDep, user: FollowUpUser, campaign_id: IdQuery = None):
+    return _followups_page(request, session, user, campaign_id=campaign_id)
+
+
+@router.post("/follow-ups/rules")
+def set_followup_rule(request: Request, session: SessionDep, user: FollowUpUser, campaign_id: Line = "",
+                      applies_to: Line = "", days: Line = "", action: Line = "", enabled: Line = ""):
+    form = {"applies_to": applies_to, "days": days, "action": action, "enabled": enabled}
+    chosen = int(campaign_id) if campaign_id.isdigit() and int(campaign_id) <= MAX_ID else None
+    try:
+        with session.begin_nested():
+            values = {"applies_to": applies_to, "days": days, "enabled": bool(enabled)} | (
+                {"action": action} if action else {})
+            rule = followups.set_rule(session, campaign_id=chosen or 0, actor=user,
+                                      rule_in=parse(followups.FollowUpRuleIn, values))
+    except CosignError as error:
+        errors = {item.loc.split(".")[0]: item.msg for item in error.errors} or {"form": error.detail}
+        return _followups_page(request, session, user, campaign_id=chosen, status_code=error.status_code,
+                               rule_errors={applies_to: errors}, rule_form={applies_to: form})
+    what = "sent letters" if rule.applies_to.value == "letter" else "signing invitations"
+    state = f"after {rule.days} day{'s' if rule.days != 1 else ''}" if rule.enabled else "off"
+    return redirect(f"/follow-ups?campaign_id={rule.campaign_id}", f"Follow-ups for {what}: {state}.")
 
 
 @router.post("/follow-ups/{follow_up_id}/approve")

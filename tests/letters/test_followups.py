@@ -220,3 +220,27 @@ def test_the_daily_digest_goes_to_coordinators_once_a_day(session):
     [tomorrow] = [m for m in followups.send_digests(session, now=morning + timedelta(days=1))
                   if m.recipient_address == coordinator.email]
     assert "New signatures: 0" in tomorrow.text_body and "Follow-ups due: 1" in tomorrow.text_body
+
+
+def test_coordinators_set_the_rules_on_the_follow_ups_page(client, session):
+    staff, campaign, ask, member, letter = setup_world(session)
+    coordinator = make_user(session, role=Role.coordinator)
+    session.commit()
+    login(client, coordinator)
+    page = client.get(f"/follow-ups?campaign_id={campaign.id}")
+    assert page.status_code == 200 and "Not set yet for this campaign" in page.text
+    csrf = page_csrf(client, f"/follow-ups?campaign_id={campaign.id}")
+    wrong = client.post("/follow-ups/rules", data={"csrf_token": csrf, "campaign_id": campaign.id,
+                                                   "applies_to": "signing_invitation", "days": "0", "enabled": "1"})
+    assert wrong.status_code == 422
+    assert 'id="rule-signing_invitation-days-error"' in wrong.text and 'value="0"' in wrong.text
+    saved = client.post("/follow-ups/rules", data={"csrf_token": csrf, "campaign_id": campaign.id,
+                                                   "applies_to": "signing_invitation", "days": "5",
+                                                   "action": "queue_chaser", "enabled": "1"}, follow_redirects=True)
+    assert saved.status_code == 200 and "Follow-ups for signing invitations: after 5 days." in saved.text
+    [rule_row] = followups.list_rules(session, campaign_id=campaign.id)
+    assert (rule_row.days, rule_row.action, rule_row.enabled) == (5, FollowUpAction.queue_chaser, True)
+    off = client.post("/follow-ups/rules", data={"csrf_token": csrf, "campaign_id": campaign.id,
+                                                 "applies_to": "signing_invitation", "days": "5"},
+                      follow_redirects=True)
+    assert "Follow-ups for signing invitations: off." in off.text
