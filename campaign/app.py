@@ -15,7 +15,7 @@ from contacts import api as contacts_api
 from contacts import pages as contacts_pages
 from letters import api as letters_api
 from letters import pages as letters_pages
-from letters import question_pages, responses_api, responses_pages
+from letters import question_pages, responses_api, responses_pages, template_pages
 from campaign.errors import PROBLEM_RESPONSES, install_error_handlers
 from campaign.settings import STATIC_DIR, get_settings
 from workers import api as workers_api
@@ -48,7 +48,8 @@ def create_app() -> FastAPI:
 
     # Pages and the health check are not part of the JSON API's schema.
     app.include_router(health.router, include_in_schema=False)
-    for domain_pages in (pages, accounts_pages, contacts_pages, letters_pages, question_pages, responses_pages, workers_pages):
+    for domain_pages in (pages, accounts_pages, contacts_pages, letters_pages, question_pages, template_pages,
+                         responses_pages, workers_pages):
         app.include_router(domain_pages.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)

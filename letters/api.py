@@ -13,9 +13,9 @@ from letters import service, suggestions
 from letters.questions import check_question
 from letters.rendering import to_docx, to_html_fragment, to_pdf, to_print_html, to_text
 from letters.schemas import (MAX_ID, InvitationCreate, InvitationRead, LetterCreate, LetterRead, LetterTemplateCreate,
-                             LetterTemplateRead, LetterTransition, LetterUpdate, LetterVersionRead, QuestionCheck,
-                             QuestionCreate, QuestionRead, QuestionSuggestionCreate, QuestionSuggestionRead,
-                             QuestionUpdate)
+                             LetterTemplateRead, LetterTemplateUpdate, LetterTransition, LetterUpdate, LetterVersionRead,
+                             QuestionCheck, QuestionCreate, QuestionRead, QuestionSuggestionCreate,
+                             QuestionSuggestionRead, QuestionUpdate)
 
 router = APIRouter(tags=["letters"])
 
@@ -24,6 +24,7 @@ SignatoryUser = Annotated[User, Depends(allow(Role.staff, Role.coordinator))]
 Recipient = Annotated[int, Query(ge=0, le=10_000, description="Which recipient to render for (0 = the first).")]
 LetterId = Annotated[int, Path(ge=1, le=MAX_ID)]
 QuestionId = Annotated[int, Path(ge=1, le=MAX_ID)]
+TemplateId = Annotated[int, Path(ge=1, le=MAX_ID)]
 CampaignFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
@@ -44,6 +45,11 @@ def list_templates(session: SessionDep, user: AnyUser):
 @router.post("/letter-templates", response_model=LetterTemplateRead, status_code=201)
 def create_template(template_in: LetterTemplateCreate, session: SessionDep, user: StaffUser):
     return service.create_template(session, template_in=template_in, actor=user)
+
+
+@router.patch("/letter-templates/{template_id}", response_model=LetterTemplateRead)
+def update_template(template_id: TemplateId, template_in: LetterTemplateUpdate, session: SessionDep, user: StaffUser):
+    return service.update_template(session, template_id=template_id, template_in=template_in, actor=user)
 
 
 @router.get("/letters", response_model=list[LetterRead])

@@ -59,6 +59,13 @@ class LetterTemplateCreate(_Input):
     body: str = Field(min_length=1, max_length=100_000)
 
 
+class LetterTemplateUpdate(_Input):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    subject: str | None = Field(default=None, max_length=5000)
+    body: str | None = Field(default=None, min_length=1, max_length=100_000)
+
+
 class LetterTemplateRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -37,8 +37,8 @@ from letters.questions import Chamber, TablingRequest, addressed_minister, check
 from letters.rendering import (CampaignInfo, Document, MergeContext, Recipient, RenderError, Sender, Signatory,
                                check_source, render_document)
 from letters.rendering.engine import EvidenceSnapshot
-from letters.schemas import (Addressee, InvitationCreate, LetterCreate, LetterTemplateCreate, LetterTransition,
-                             LetterUpdate, QuestionCreate, QuestionUpdate)
+from letters.schemas import (Addressee, InvitationCreate, LetterCreate, LetterTemplateCreate, LetterTemplateUpdate,
+                             LetterTransition, LetterUpdate, QuestionCreate, QuestionUpdate)
 
 DEFAULT_TEMPLATES_DIR = TEMPLATES_DIR / "letters" / "defaults"
 LINK_REFUSED = "This signing link is not valid or has expired. Ask the campaign for a new one."
@@ -142,6 +142,50 @@ def create_template(session: Session, *, template_in: LetterTemplateCreate, acto
     audit.record(session, actor=actor, action="letter_template.create", entity_type="letter_template",
                  entity_id=template.id, after={"slug": template.slug, "kind": template.kind.value})
     return template
+
+
+def update_template(session: Session, *, template_id: int, template_in: LetterTemplateUpdate,
+                    actor: User | str | None) -> LetterTemplate:
+    """Change a template; letters already drafted from it keep their own text."""
+    template = get_template(session, template_id=template_id)
+    changes = template_in.model_dump(exclude_unset=True)
+    _check_template_text(changes.get("subject", template.subject), changes.get("body", template.body))
+    before = {name: getattr(template, name) for name in changes}
+    for name, value in changes.items():
+        setattr(template, name, value)
+    template.updated_at = utcnow()
+    session.add(template)
+    session.flush()
+    audit.record(session, actor=actor, action="letter_template.update", entity_type="letter_template",
+                 entity_id=template.id, before=before, after=changes)
+    return template
+
+
+SAMPLE_RECIPIENT = Recipient(name="Rishi Sunak", given_name="Rishi", family_name="Sunak",
+                             honorific_prefix="The Rt Hon", honorific_suffix="MP", office="Prime Minister",
+                             chamber="House of Commons", party="Conservative", country="GB",
+                             address_lines=("10 Downing Street", "London SW1A 2AA"))
+
+
+def template_preview(session: Session, *, subject: str, body: str, campaign_id: int,
+                     sender_name: str = "") -> tuple[Document | None, RenderError | None]:
+    """A template rendered for a sample addressee with the campaign's current evidence."""
+    campaign = campaign_service.get_campaign(session, campaign_id=campaign_id)
+
+    def lookup(slug: str) -> EvidenceSnapshot:
+        try:
+            return snapshot_of(campaign_service.cite_lookup(session, campaign_id=campaign.id, slug=slug))
+        except NotFound:
+            raise LookupError(slug) from None
+
+    context = MergeContext(
+        campaign=CampaignInfo(name=campaign.name, slug=campaign.slug, timezone=campaign.timezone,
+                              summary=campaign.summary),
+        letter_date=utcnow(), recipient=SAMPLE_RECIPIENT, sender=Sender(name=sender_name, organisation="", email=""))
+    try:
+        return render_document(subject=subject, body=body, context=context, lookup=lookup), None
+    except RenderError as exc:
+        return None, exc
 
 
 # --- letters ------------------------------------------------------------------------------------
