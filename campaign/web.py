@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from campaign.accounts import service as accounts_service
 from campaign.accounts.models import Role
 from campaign.deps import ANON_COOKIE, SESSION_COOKIE
+from campaign.errors import CosignError
 from campaign.settings import TEMPLATES_DIR, get_settings
 
 FLASH_COOKIE = "cosign_flash"
@@ -116,3 +118,21 @@ def set_session_cookie(response: Response, token: str) -> None:
 
 def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def field_errors(error: CosignError, *, fields: Iterable[str] | None = None) -> dict[str, str]:
+    """An error's messages by form field, to show next to each field; ``form`` holds the rest.
+
+    ``body:line 3`` names the field and where in it: the place stays in the message.
+    ``addresses.2.value`` belongs to the ``addresses`` field.
+    """
+    known = set(fields) if fields is not None else None
+    found: dict[str, str] = {}
+    for item in error.errors:
+        name, _, where = item.loc.partition(":")
+        name = name.split(".")[0]
+        if known is not None and name not in known:
+            name = "form"
+        message = f"{where}: {item.msg}" if where else item.msg
+        found[name] = f"{found[name]} {message}" if name in found else message
+    return found or {"form": error.detail}

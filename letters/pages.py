@@ -13,7 +13,7 @@ from campaign.accounts.models import Role, User
 from campaign.deps import AnyUser, SessionDep, allow, public
 from campaign.errors import Conflict, CosignError, InvalidInput
 from campaign.schemas import parse
-from campaign.web import redirect, render
+from campaign.web import field_errors, redirect, render
 from letters import sending, service
 from letters.models import LetterState
 from letters.rendering import to_html_fragment
@@ -28,12 +28,6 @@ Line = Annotated[str, Form(max_length=1000)]
 LetterId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-def _errors(error: CosignError) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for item in error.errors:
-        key = item.loc.split(":")[0]
-        found[key] = f"{found[key]} {item.msg}" if key in found else item.msg
-    return found or {"form": error.detail}
 
 
 @router.get("/letters")
@@ -56,7 +50,7 @@ def create_letter(request: Request, session: SessionDep, user: StaffUser, campai
         return render(request, "letters/list.html", {
             "letters": service.list_letters(session), "campaigns": campaign_service.list_campaigns(session),
             "templates": service.list_templates(session), "can_edit": True, "form": form,
-            "errors": _errors(error)}, status_code=error.status_code)
+            "errors": field_errors(error)}, status_code=error.status_code)
     return redirect(f"/letters/{letter.id}", f"Created the draft “{letter.title}”.")
 
 
@@ -103,8 +97,8 @@ def edit_letter(request: Request, letter_id: LetterId, session: SessionDep, user
             conflict = {"detail": error.detail, "current_version": letter.version,
                         "rows": service.compare_texts(f"{letter.subject}\n\n{letter.body}", f"{subject}\n\n{body}")}
             form["version"] = letter.version  # saving again now means: mine replaces theirs, knowingly
-        return _letter_page(request, session, user, letter_id, form=form, errors=_errors(error), conflict=conflict,
-                            status_code=error.status_code)
+        return _letter_page(request, session, user, letter_id, form=form, errors=field_errors(error),
+                            conflict=conflict, status_code=error.status_code)
     return redirect(f"/letters/{letter_id}", "Saved a new version.")
 
 
@@ -170,7 +164,7 @@ def invite(request: Request, letter_id: LetterId, session: SessionDep, user: Rea
             invited = service.invite(session, letter_id=letter_id, actor=user, invitation_in=parse(
                 InvitationCreate, {"person_ids": ids, "segment_id": segment_id or None}))
     except CosignError as error:
-        return _signatures_page(request, session, user, letter_id, errors=_errors(error),
+        return _signatures_page(request, session, user, letter_id, errors=field_errors(error),
                                 status_code=error.status_code)
     return redirect(f"/letters/{letter_id}/signatures", f"Invited {len(invited)} people; their links are below.")
 
@@ -212,7 +206,7 @@ def sign(request: Request, token: Annotated[str, Path(max_length=2000)], session
             view, changed = service.respond(session, token=token, action=action, printed_name=printed_name,
                                             printed_title=printed_title, note=note)
     except InvalidInput as error:
-        return _sign_page(request, session, token, errors=_errors(error), form=form, status_code=422)
+        return _sign_page(request, session, token, errors=field_errors(error), form=form, status_code=422)
     messages = {"signed": "Thank you: your signature is recorded.", "declined": "Thank you: we have noted that "
                 "you decline.", "correction_requested": "Thank you: we will correct how your name is printed.",
                 "withdrawn": "Your signature is withdrawn."}

@@ -13,7 +13,7 @@ from campaign.accounts.models import Role, User
 from campaign.deps import SessionDep, allow
 from campaign.errors import CosignError, FieldError, InvalidInput
 from campaign.schemas import parse
-from campaign.web import redirect, render
+from campaign.web import field_errors, redirect, render
 from letters import service, suggestions
 from letters.questions import Chamber, EPAddressee, check_question
 from letters.schemas import MAX_ID, QuestionCreate, QuestionUpdate
@@ -30,12 +30,6 @@ QuestionId = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
-def _errors(error: CosignError) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for item in error.errors:
-        key = item.loc.split(":")[0].split(".")[0]
-        found[key] = f"{found[key]} {item.msg}" if key in found else item.msg
-    return found or {"form": error.detail}
 
 
 def _list_page(request: Request, session, *, campaign_id: int | None, form=None, errors=None, warnings=(),
@@ -68,7 +62,7 @@ def create_question(request: Request, session: SessionDep, user: StaffUser, camp
                 "named_day": bool(named_day)}))
     except CosignError as error:
         chosen = int(campaign_id) if campaign_id.isdigit() and int(campaign_id) <= MAX_ID else None
-        return _list_page(request, session, campaign_id=chosen, form=form, errors=_errors(error),
+        return _list_page(request, session, campaign_id=chosen, form=form, errors=field_errors(error),
                           status_code=error.status_code)
     warnings = [p.message for p in check_question(question.chamber, question.text, addressee=question.addressee)
                 if p.severity != "error"]
@@ -116,7 +110,7 @@ def suggest(request: Request, session: SessionDep, user: StaffUser, question_id:
                                          scheduled_at=when, note=note, actor=user)
     except CosignError as error:
         return _suggest_page(request, session, question_ids=question_id, ask_id=chosen_ask, form=form,
-                             errors=_errors(error), status_code=error.status_code)
+                             errors=field_errors(error), status_code=error.status_code)
     return redirect(f"/questions?campaign_id={questions[0].campaign_id}",
                     f"Queued {len(queued)} suggestion{'s' if len(queued) != 1 else ''}.")
 
@@ -155,6 +149,6 @@ def record_question(request: Request, question_id: QuestionId, session: SessionD
             service.update_question(session, question_id=question_id, actor=user,
                                     question_in=parse(QuestionUpdate, values))
     except CosignError as error:
-        return _question_page(request, session, question_id, form=form, errors=_errors(error),
+        return _question_page(request, session, question_id, form=form, errors=field_errors(error),
                               status_code=error.status_code)
     return redirect(f"/questions/{question_id}", "Saved.")

@@ -10,7 +10,7 @@ from campaign.accounts.models import Role, User
 from campaign.deps import AnyUser, SessionDep, allow
 from campaign.errors import CosignError
 from campaign.schemas import parse
-from campaign.web import redirect, render
+from campaign.web import field_errors, redirect, render
 from letters import followups, replies, responses
 from letters.schemas import MAX_ID
 
@@ -26,12 +26,6 @@ FIELDS = ("person_id", "letter_id", "question_id", "campaign_id", "kind", "chann
           "ask_id", "position", "eml")
 
 
-def _errors(error: CosignError) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for item in error.errors:
-        key = item.loc.split(".")[0] if item.loc.split(".")[0] in FIELDS else "form"
-        found[key] = f"{found[key]} {item.msg}" if key in found else item.msg
-    return found or {"form": error.detail}
 
 
 def _form_page(request: Request, session, form: dict, errors: dict, status_code: int = 200, reply=None):
@@ -52,7 +46,7 @@ def response_from_email(request: Request, session: SessionDep, user: ResponderUs
         reply = replies.read_reply(session, raw=data)
     except CosignError as error:
         form = {"occurred_date": "", "raw": raw}
-        return _form_page(request, session, form, _errors(error),
+        return _form_page(request, session, form, field_errors(error, fields=FIELDS),
                           status_code=error.status_code)
     return _form_page(request, session, reply.form, {}, reply=reply)
 
@@ -81,7 +75,7 @@ def log_response(request: Request, session: SessionDep, user: ResponderUser, per
                 responses.ResponseCreate, {key: (value.strip() or None) if key != "summary" else value
                                            for key, value in form.items()}))
     except CosignError as error:
-        return _form_page(request, session, form, _errors(error), status_code=error.status_code)
+        return _form_page(request, session, form, field_errors(error, fields=FIELDS), status_code=error.status_code)
     return redirect(f"/responses?person_id={response.person_id}", "Response logged.")
 
 
@@ -127,9 +121,8 @@ def set_followup_rule(request: Request, session: SessionDep, user: FollowUpUser,
             rule = followups.set_rule(session, campaign_id=chosen or 0, actor=user,
                                       rule_in=parse(followups.FollowUpRuleIn, values))
     except CosignError as error:
-        errors = {item.loc.split(".")[0]: item.msg for item in error.errors} or {"form": error.detail}
         return _followups_page(request, session, user, campaign_id=chosen, status_code=error.status_code,
-                               rule_errors={applies_to: errors}, rule_form={applies_to: form})
+                               rule_errors={applies_to: field_errors(error)}, rule_form={applies_to: form})
     what = "sent letters" if rule.applies_to.value == "letter" else "signing invitations"
     state = f"after {rule.days} day{'s' if rule.days != 1 else ''}" if rule.enabled else "off"
     return redirect(f"/follow-ups?campaign_id={rule.campaign_id}", f"Follow-ups for {what}: {state}.")

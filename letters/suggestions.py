@@ -79,7 +79,8 @@ def _questions(session: Session, question_ids: Sequence[int]) -> tuple[list[Ques
     errors = [FieldError("question_ids", f"no question {qid}") for qid in sorted(set(question_ids))
               if qid not in {q.id for q in questions}]
     errors += [FieldError("question_ids", f"question {q.id} is {q.state.value}; only drafts and suggested "
-                                          "questions can be suggested") for q in questions if q.state not in SUGGESTABLE]
+                                          "questions can be suggested")
+               for q in questions if q.state not in SUGGESTABLE]
     if len({q.campaign_id for q in questions}) > 1:
         errors.append(FieldError("question_ids", "the questions belong to different campaigns"))
     if len({q.chamber for q in questions}) > 1:
@@ -101,7 +102,8 @@ def compose(*, campaign: Campaign, person: Person, questions: Sequence[Question]
     subject = (f"A question you might table: {campaign.name}" if len(questions) == 1
                else f"{len(questions)} questions you might table: {campaign.name}")
     text = "\n\n".join([f"{salutation},", intro, f"{kind}:", "\n\n".join(numbered), "\n".join(sign_off)]) + "\n"
-    html = "".join([f"<p>{escape(salutation)},</p>", f"<p>{escape(intro)}</p>", f"<p><strong>{escape(kind)}</strong></p>",
+    html = "".join([f"<p>{escape(salutation)},</p>", f"<p>{escape(intro)}</p>",
+                    f"<p><strong>{escape(kind)}</strong></p>",
                     "<ol>", *(f"<li>{escape(q.text)}</li>" for q in questions), "</ol>",
                     f"<p>{'<br>'.join(escape(line) for line in sign_off)}</p>"])
     return subject, text, html

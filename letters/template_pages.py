@@ -12,7 +12,7 @@ from campaign.accounts.models import Role, User
 from campaign.deps import SessionDep, allow
 from campaign.errors import CosignError
 from campaign.schemas import parse
-from campaign.web import redirect, render
+from campaign.web import field_errors, redirect, render
 from letters import service
 from letters.models import LetterKind
 from letters.rendering import to_html_fragment
@@ -27,13 +27,6 @@ Text = Annotated[str, Form(max_length=100_000)]
 TemplateId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-def _errors(error: CosignError) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for item in error.errors:
-        key = item.loc.split(":")[0].split(".")[0]
-        message = f"{item.loc.split(':', 1)[1]}: {item.msg}" if ":" in item.loc else item.msg
-        found[key] = f"{found[key]} {message}" if key in found else message
-    return found or {"form": error.detail}
 
 
 def _slug(name: str) -> str:
@@ -65,7 +58,8 @@ def create_template(request: Request, session: SessionDep, user: StaffUser, name
                 "subject": source.subject if source else "", "description": source.description if source else "",
                 "body": source.body if source else "{{ recipient.salutation }},\n\n\n\nYours sincerely,\n"}))
     except CosignError as error:
-        return _list_page(request, session, user, form=form, errors=_errors(error), status_code=error.status_code)
+        return _list_page(request, session, user, form=form, errors=field_errors(error),
+                          status_code=error.status_code)
     return redirect(f"/templates/{template.id}", f"Created the template “{template.name}”.")
 
 
@@ -104,5 +98,5 @@ def update_template(request: Request, template_id: TemplateId, session: SessionD
                                     template_in=parse(LetterTemplateUpdate, form))
     except CosignError as error:
         return _template_page(request, session, user, template_id, campaign_id=chosen, form=form,
-                              errors=_errors(error), status_code=error.status_code)
+                              errors=field_errors(error), status_code=error.status_code)
     return redirect(f"/templates/{template_id}" + (f"?campaign_id={chosen}" if chosen else ""), "Template saved.")
