@@ -202,6 +202,7 @@ class InvitationCreate(_Input):
     segment_id: Id | None = None
     days_valid: int = Field(default=21, ge=1, le=90)
     send_email: bool = Field(default=True, description="E-mail each newly invited person their link (outbox).")
+    send_at: AwareDatetime | None = Field(default=None, description="When the e-mails go (default: now).")
 
 
 class InvitationRead(BaseModel):

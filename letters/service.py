@@ -705,11 +705,12 @@ def invite(session: Session, *, letter_id: int, invitation_in: InvitationCreate,
     if invitation_in.send_email:
         fresh = {i.id for i in created}
         _email_invitations(session, letter=letter, invited=[i for i in invited if i.invitation.id in fresh],
-                           actor=actor)
+                           send_at=invitation_in.send_at or utcnow(), actor=actor)
     return invited
 
 
-def _email_invitations(session: Session, *, letter: Letter, invited: list[Invited], actor: User | str | None) -> int:
+def _email_invitations(session: Session, *, letter: Letter, invited: list[Invited], send_at: datetime,
+                       actor: User | str | None) -> int:
     """One outbox message per newly invited person with an address, from the signatory-invitation template."""
     from letters.rendering import to_html_fragment, to_text
     from workers import outbox
@@ -740,7 +741,7 @@ def _email_invitations(session: Session, *, letter: Letter, invited: list[Invite
             subject=document.subject or f"Invitation to co-sign: {letter.title}",
             text_body=f"{to_text(document)}\nYour personal signing link:\n{link}\n",
             html_body=f"{to_html_fragment(document)}<p><a href=\"{link}\">Read and sign the letter</a></p>",
-            scheduled_at=utcnow(), kind=OutboxKind.signing_invitation, campaign_id=letter.campaign_id, actor=actor)
+            scheduled_at=send_at, kind=OutboxKind.signing_invitation, campaign_id=letter.campaign_id, actor=actor)
         message.letter_id = letter.id  # so a reply to the invitation finds its letter
         sent += 1
     return sent

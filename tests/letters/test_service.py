@@ -265,3 +265,16 @@ def test_invitations_are_emailed_through_the_outbox_once(session, staff):
                                                         OutboxMessage.recipient_address == member.email)).all()
     assert len(messages) == 1
     assert f"/sign/{token}" in messages[0].text_body and "Dear Ms Champion," in messages[0].text_body
+
+
+def test_invitations_can_be_scheduled_to_go_later(session, staff):
+    from workers.models import OutboxKind, OutboxMessage
+
+    letter = open_for_signatures(session, make_letter(session, make_campaign(session), actor=staff), staff)
+    member = make_member(session, "Sarah Champion", family_name="Champion", prefix="Ms", suffix="MP")
+    monday_morning = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    service.invite(session, letter_id=letter.id, actor=staff, invitation_in=InvitationCreate(
+        person_ids=[member.id], send_at=monday_morning))
+    [message] = session.exec(select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.signing_invitation,
+                                                         OutboxMessage.letter_id == letter.id)).all()
+    assert message.scheduled_at == monday_morning and message.recipient_address == member.email
