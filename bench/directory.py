@@ -65,7 +65,7 @@ def _setup(size: int, work_dir: Path) -> tuple[str, dict[str, object]]:
         now = utcnow()
         ids = session.execute(sa.select(Person.id)).scalars().all()
         session.execute(sa.insert(Stance), [{"person_id": pid, "ask_id": ask.id, "position": rng.choice(positions),
-                                             "source_kind": StanceSource.note, "source_note": "bench",
+                                             "source_kind": StanceSource.note, "source_note": "bench", "is_current": True,
                                              "recorded_at": now} for pid in ids])
         chamber = session.execute(sa.select(Organization.id).where(Organization.name == "House of Commons")).scalar_one()
         party = session.execute(sa.select(Organization.id).where(Organization.name == "Labour")).scalar_one()

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from campaign.accounts.models import Role, User
-from campaign.deps import AnyUser, SessionDep, allow
+from campaign.deps import AdminUser, AnyUser, SessionDep, allow
 from campaign.errors import FieldError, InvalidInput
 from campaign.settings import get_settings
-from contacts import service
+from contacts import privacy, service
 from contacts.imports import ImportFormat, import_file
 from contacts.schemas import (IdentifierRead, MembershipRead, MergeRequest, OrganizationRead, PersonPage, PersonRead,
-                              PersonSummary, SegmentCreate, SegmentRead, SegmentUpdate, StanceCreate, StanceRead,
+                              PersonSummary, PersonUpdate, SegmentCreate, SegmentRead, SegmentUpdate, StanceCreate,
+                              StanceRead,
                               MAX_ID, filter_from_query)
 
 PersonId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -98,6 +100,31 @@ def _person_read(session, person_id: int) -> PersonRead:
 
 @router.get("/people/{person_id}", response_model=PersonRead)
 def get_person(session: SessionDep, user: AnyUser, person_id: PersonId):
+    return _person_read(session, person_id)
+
+
+@router.patch("/people/{person_id}", response_model=PersonRead)
+def update_person(session: SessionDep, user: Editor, person_id: PersonId, person_in: PersonUpdate):
+    service.edit_person(session, person_id=person_id, person_in=person_in, actor=user)
+    return _person_read(session, person_id)
+
+
+_EXPORT_RESPONSE = {200: {"description": "Everything held about the person.",
+                          "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
+@router.get("/people/{person_id}/export", responses=_EXPORT_RESPONSE)
+def export_person(session: SessionDep, user: AdminUser, person_id: PersonId) -> Response:
+    """Everything held about one person, as a JSON download (admins; the export is audited)."""
+    data = privacy.export_person(session, person_id=person_id, actor=user)
+    return Response(json.dumps(data, indent=1, ensure_ascii=False), media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="person-{person_id}.json"'})
+
+
+@router.post("/people/{person_id}/erase", response_model=PersonRead)
+def erase_person(session: SessionDep, user: AdminUser, person_id: PersonId):
+    """Erase a person (admins): see contacts.privacy.erase_person for what goes and what stays."""
+    privacy.erase_person(session, person_id=person_id, actor=user)
     return _person_read(session, person_id)
 
 

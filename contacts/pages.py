@@ -13,15 +13,16 @@ from fastapi.responses import Response
 from starlette.datastructures import QueryParams
 
 from campaign.accounts.models import Role, User
-from campaign.deps import AnyUser, SessionDep, allow
+from campaign.deps import AdminUser, AnyUser, SessionDep, allow
 from campaign.errors import CosignError, FieldError, InvalidInput
 from campaign.settings import get_settings
 from campaign.web import redirect, render
-from contacts import service
+from contacts import privacy, service
 from contacts.api import read_upload
 from contacts.imports import ImportFormat, csv_mapping, import_file, preview_csv
 from contacts.models import Position, StanceSource
-from contacts.schemas import MAX_ID, filter_from_query, filter_to_query
+from contacts.schemas import (MAX_ID, filter_from_query, filter_to_query, person_form_values,
+                              person_update_from_form)
 
 PersonId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SegmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -160,12 +161,65 @@ def merge(session: SessionDep, user: Editor, keep_id: Annotated[int, Form(ge=1, 
 # --- a person ----------------------------------------------------------------------------------------
 
 
+def _person_context(session, user: User, person_id: int) -> dict:
+    return {"detail": service.person_detail(session, person_id=person_id, with_activity=True),
+            "asks": service.list_asks(session), "positions": list(Position), "sources": list(StanceSource),
+            "can_edit": _can_edit(user), "is_admin": user.role is Role.admin}
+
+
 @router.get("/people/{person_id}")
 def person_page(request: Request, session: SessionDep, user: AnyUser, person_id: PersonId):
+    return render(request, "contacts/person.html",
+                  _person_context(session, user, person_id) | {"form": {}, "errors": {}})
+
+
+@router.get("/people/{person_id}/edit")
+def edit_person_form(request: Request, session: SessionDep, user: Editor, person_id: PersonId):
     detail = service.person_detail(session, person_id=person_id)
-    return render(request, "contacts/person.html", {
-        "detail": detail, "asks": service.list_asks(session), "positions": list(Position),
-        "sources": list(StanceSource), "can_edit": _can_edit(user), "form": {}, "errors": {}})
+    return render(request, "contacts/person_edit.html", {
+        "person": detail.person, "form": person_form_values(detail.person, detail.tags), "errors": {}})
+
+
+Short = Annotated[str, Form(max_length=300)]
+Long = Annotated[str, Form(max_length=20000)]
+
+
+@router.post("/people/{person_id}/edit")
+def edit_person(request: Request, session: SessionDep, user: Editor, person_id: PersonId, name: Short = "",
+                given_name: Short = "", family_name: Short = "", sort_name: Short = "", honorific_prefix: Short = "",
+                honorific_suffix: Short = "", emails: Long = "", phones: Long = "", links: Long = "",
+                notes: Long = "", tags: Long = ""):
+    form = {"name": name, "given_name": given_name, "family_name": family_name, "sort_name": sort_name,
+            "honorific_prefix": honorific_prefix, "honorific_suffix": honorific_suffix, "emails": emails,
+            "phones": phones, "links": links, "notes": notes, "tags": tags}
+    try:
+        person = service.edit_person(session, person_id=person_id, person_in=person_update_from_form(form),
+                                     actor=user)
+    except InvalidInput as error:
+        errors: dict[str, str] = {}
+        for problem in error.errors:
+            errors[problem.loc] = "; ".join(filter(None, [errors.get(problem.loc), problem.msg]))
+        return render(request, "contacts/person_edit.html", {
+            "person": service.get_person(session, person_id=person_id), "form": form, "errors": errors,
+            "detail_message": error.detail}, status_code=422)
+    return redirect(f"/people/{person_id}", f"Saved {person.name}.", "success")
+
+
+@router.get("/people/{person_id}/erase")
+def erase_form(request: Request, session: SessionDep, user: AdminUser, person_id: PersonId):
+    return render(request, "contacts/person_erase.html", {"person": service.get_person(session, person_id=person_id),
+                                                           "errors": {}})
+
+
+@router.post("/people/{person_id}/erase")
+def erase(request: Request, session: SessionDep, user: AdminUser, person_id: PersonId,
+          confirm: Annotated[str, Form(max_length=50)] = ""):
+    person = service.get_person(session, person_id=person_id)
+    if confirm.strip().lower() != "erase":
+        return render(request, "contacts/person_erase.html", {
+            "person": person, "errors": {"confirm": 'type the word "erase" to confirm'}}, status_code=422)
+    privacy.erase_person(session, person_id=person_id, actor=user)
+    return redirect(f"/people/{person_id}", f"Erased person {person_id}: their details and history are gone.", "success")
 
 
 @router.post("/people/{person_id}/stances")
@@ -189,11 +243,8 @@ def record_stance(request: Request, session: SessionDep, user: StanceRecorder, p
                               source_response_id=ints["source_response_id"], source_url=source_url,
                               source_note=source_note, actor=user)
     except InvalidInput as error:
-        detail = service.person_detail(session, person_id=person_id)
-        return render(request, "contacts/person.html", {
-            "detail": detail, "asks": service.list_asks(session), "positions": list(Position),
-            "sources": list(StanceSource), "can_edit": _can_edit(user), "form": form,
-            "errors": {e.loc: e.msg for e in error.errors}}, status_code=422)
+        return render(request, "contacts/person.html", _person_context(session, user, person_id) | {
+            "form": form, "errors": {e.loc: e.msg for e in error.errors}}, status_code=422)
     return redirect(f"/people/{person_id}", "Stance recorded.", "success")
 
 

@@ -137,6 +137,38 @@ class PersonRead(BaseModel):
     stances: list[StanceRead] = []
 
 
+class PhoneIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(default="", max_length=80)
+    value: str = Field(min_length=1, max_length=100)
+
+
+class LinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(default="", max_length=200)
+    url: str = Field(min_length=1, max_length=1000)
+
+
+class PersonUpdate(BaseModel):
+    """A change to a person's details: only the fields given are changed. ``emails``: the main one first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    given_name: str | None = Field(default=None, max_length=200)
+    family_name: str | None = Field(default=None, max_length=200)
+    sort_name: str | None = Field(default=None, max_length=300)
+    honorific_prefix: str | None = Field(default=None, max_length=100)
+    honorific_suffix: str | None = Field(default=None, max_length=100)
+    emails: list[Annotated[str, Field(max_length=320)]] | None = Field(default=None, max_length=20)
+    phones: list[PhoneIn] | None = Field(default=None, max_length=20)
+    links: list[LinkIn] | None = Field(default=None, max_length=50)
+    notes: str | None = Field(default=None, max_length=20000)
+    tags: list[Annotated[str, Field(max_length=80)]] | None = Field(default=None, max_length=100)
+
+
 class StanceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -231,3 +263,53 @@ def filter_to_query(person_filter: PersonFilter | dict[str, Any]) -> list[tuple[
         else:
             pairs.append((name, str(value)))
     return pairs
+
+
+def person_form_values(person: Any, tags: list[str]) -> dict[str, str]:
+    """A person's details as the edit form's text fields show them."""
+    return {
+        **{name: getattr(person, name) for name in ("name", "given_name", "family_name", "sort_name",
+                                                   "honorific_prefix", "honorific_suffix", "notes")},
+        "emails": "\n".join(person.emails or ([person.email] if person.email else [])),
+        "phones": "\n".join(f"{p.get('label')}: {p.get('value', '')}" if p.get("label") else str(p.get("value", ""))
+                            for p in person.phones),
+        "links": "\n".join(f"{link.get('note')} | {link.get('url', '')}" if link.get("note")
+                           else str(link.get("url", "")) for link in person.links),
+        "tags": ", ".join(tags),
+    }
+
+
+def person_update_from_form(form: dict[str, str]) -> PersonUpdate:
+    """The edit form's text fields read into a PersonUpdate: one e-mail, phone or link per line.
+
+    A phone line is ``label: number`` or a number; a link line is ``note | URL`` or a URL; tags
+    are separated by commas. Errors name the field and the line.
+    """
+    from pydantic import ValidationError
+
+    from campaign.errors import FieldError, InvalidInput
+
+    def lines(name: str) -> list[str]:
+        return [line.strip() for line in form.get(name, "").splitlines() if line.strip()]
+
+    phones = []
+    for line in lines("phones"):
+        label, sep, value = line.rpartition(":") if not line.lstrip("+").replace(" ", "").isdigit() else ("", "", line)
+        phones.append({"label": label.strip(), "value": value.strip()} if sep else {"label": "", "value": line})
+    links = []
+    for line in lines("links"):
+        note, sep, url = line.partition("|")
+        links.append({"note": note.strip(), "url": url.strip()} if sep else {"note": "", "url": line})
+    data: dict[str, Any] = {name: form.get(name, "") for name in ("name", "given_name", "family_name", "sort_name",
+                                                                  "honorific_prefix", "honorific_suffix", "notes")}
+    data.update(emails=lines("emails"), phones=phones, links=links,
+                tags=[t.strip() for t in form.get("tags", "").split(",") if t.strip()])
+    try:
+        return PersonUpdate.model_validate(data)
+    except ValidationError as error:
+        errors = []
+        for problem in error.errors():
+            loc = problem["loc"]
+            where = f"line {loc[1] + 1}: " if len(loc) > 1 and isinstance(loc[1], int) and loc[0] != "tags" else ""
+            errors.append(FieldError(str(loc[0]), where + problem["msg"]))
+        raise InvalidInput("The details were not saved.", errors=errors) from None

@@ -9,6 +9,7 @@ import base64
 import csv
 import io
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from campaign import audit
@@ -25,10 +25,11 @@ from campaign.db import utcnow
 from campaign.errors import Conflict, FieldError, InvalidInput, NotFound
 from campaign import models as campaign_models
 from campaign.models import Ask
+from contacts.activity import PersonActivity, person_activity
 from contacts.imports.core import derived_names
 from contacts.models import (Identifier, Membership, OrgClassification, Organization, Person, PersonTag, Position,
                              Segment, Stance, StanceSource, normalise_name)
-from contacts.schemas import PersonFilter
+from contacts.schemas import PersonFilter, PersonUpdate
 
 PAGE_SIZE = 50
 _EDITABLE = ("name", "given_name", "family_name", "sort_name", "honorific_prefix", "honorific_suffix", "other_names",
@@ -202,6 +203,70 @@ def update_person(session: Session, *, person_id: int, actor: Any, **fields: Any
     return person
 
 
+_EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+
+
+def _check_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def edit_person(session: Session, *, person_id: int, person_in: PersonUpdate, actor: Any) -> Person:
+    """The edit form and PATCH: change the fields given, after checking every one of them.
+
+    ``emails`` replaces the list (the first is the main address); ``tags`` replaces the tags.
+    """
+    person = get_person(session, person_id=person_id)
+    given = person_in.model_dump(exclude_unset=True)
+    errors: list[FieldError] = []
+    fields: dict[str, Any] = {}
+    for key in ("name", "given_name", "family_name", "sort_name", "honorific_prefix", "honorific_suffix", "notes"):
+        if key in given:
+            value = (given[key] or "").strip() if key != "notes" else (given[key] or "")
+            if key == "name" and not value:
+                errors.append(FieldError("name", "a person needs a name"))
+            fields[key] = value
+    if "emails" in given:
+        emails = list(dict.fromkeys(e.strip() for e in given["emails"] or [] if e.strip()))
+        for index, email in enumerate(emails):
+            if not _EMAIL.match(email):
+                errors.append(FieldError("emails", f"line {index + 1}: {email!r} is not an e-mail address"))
+        fields["emails"] = emails
+        fields["email"] = emails[0] if emails else ""
+    if "phones" in given:
+        fields["phones"] = [{"label": p["label"].strip(), "value": p["value"].strip()} for p in given["phones"] or []]
+    if "links" in given:
+        links = [{"note": link["note"].strip(), "url": link["url"].strip()} for link in given["links"] or []]
+        for index, link in enumerate(links):
+            if not _check_url(link["url"]):
+                errors.append(FieldError("links", f"line {index + 1}: {link['url']!r} is not an http(s) address"))
+        fields["links"] = links
+    tags = None
+    if "tags" in given:
+        tags = list(dict.fromkeys(t.strip() for t in given["tags"] or [] if t.strip()))
+    if errors:
+        raise InvalidInput(f"{person.name} was not changed.", errors=errors)
+    before = {k: getattr(person, k) for k in fields}
+    for key, value in fields.items():
+        setattr(person, key, value)
+    for key, value in derived_names({k: getattr(person, k) for k in ("name", "other_names", "sort_name",
+                                                                      "family_name", "given_name")}).items():
+        setattr(person, key, value)
+    after = dict(fields)
+    if tags is not None:
+        had = set(session.execute(sa.select(PersonTag.tag).where(PersonTag.person_id == person_id)).scalars())
+        before["tags"], after["tags"] = sorted(had), sorted(tags)
+        session.execute(sa.delete(PersonTag).where(PersonTag.person_id == person_id, PersonTag.tag.not_in(tags)))
+        for tag in tags:
+            if tag not in had:
+                session.add(PersonTag(person_id=person_id, tag=tag))
+    person.updated_at = utcnow()
+    session.flush()
+    audit.record(session, actor=actor, action="person.update", entity_type="person", entity_id=person.id,
+                 before=_jsonable(before), after=_jsonable(after))
+    return person
+
+
 def add_membership(session: Session, *, person_id: int, organization_id: int, role: str = "", post_label: str = "",
                    post_id: str = "", on_behalf_of_id: int | None = None, country: str = "",
                    start_date: date | None = None, end_date: date | None = None) -> Membership:
@@ -285,10 +350,16 @@ def record_stance(session: Session, *, person_id: int, ask_id: int, position: Po
         errors.append(FieldError("ask_id", f"no ask {ask_id}"))
     if errors:
         raise InvalidInput("The stance was not recorded.", errors=errors)
+    # One writer per person at a time (PostgreSQL; SQLite writers already take the database lock),
+    # so two stances recorded at once cannot both end up current.
+    session.execute(sa.select(Person.id).where(Person.id == person_id).with_for_update())
     previous = current_stances(session, person_ids=[person_id], ask_id=ask_id).get(person_id)
+    if previous is not None:
+        session.execute(sa.update(Stance).where(Stance.id == previous.id).values(is_current=False))
     stance = Stance(person_id=person_id, ask_id=ask_id, position=position, source_kind=source_kind,
                     source_evidence_id=source_evidence_id, source_response_id=source_response_id,
-                    source_url=source_url, source_note=source_note, recorded_by=getattr(actor, "id", None))
+                    source_url=source_url, source_note=source_note, recorded_by=getattr(actor, "id", None),
+                    is_current=True)
     session.add(stance)
     session.flush()
     audit.record(session, actor=actor, action="stance.record", entity_type="person", entity_id=person_id,
@@ -298,17 +369,21 @@ def record_stance(session: Session, *, person_id: int, ask_id: int, position: Po
     return stance
 
 
-def _latest_stance_ids(ask_id: int) -> sa.Select:
-    return sa.select(sa.func.max(Stance.id)).where(Stance.ask_id == ask_id).group_by(Stance.person_id)
-
-
 def current_stances(session: Session, *, person_ids: Sequence[int], ask_id: int) -> dict[int, Stance]:
     """The latest stance of each person on the ask (people with none are absent)."""
     if not person_ids:
         return {}
-    rows = session.execute(sa.select(Stance).where(Stance.id.in_(_latest_stance_ids(ask_id)),
+    rows = session.execute(sa.select(Stance).where(Stance.is_current == sa.true(), Stance.ask_id == ask_id,
                                                    Stance.person_id.in_(list(person_ids)))).scalars()
     return {stance.person_id: stance for stance in rows}
+
+
+def _mark_current_stances(session: Session, *, person_id: int) -> None:
+    """Make the newest stance of each ask the person's current one (after stances moved to them)."""
+    session.execute(sa.update(Stance).where(Stance.person_id == person_id, Stance.is_current == sa.true())
+                    .values(is_current=False))
+    latest = sa.select(sa.func.max(Stance.id)).where(Stance.person_id == person_id).group_by(Stance.ask_id)
+    session.execute(sa.update(Stance).where(Stance.id.in_(latest)).values(is_current=True))
 
 
 @dataclass
@@ -388,7 +463,8 @@ def _membership_exists(*conditions: Any, current_only: bool) -> sa.Exists:
     where = [Membership.person_id == Person.id, *conditions]
     if current_only:
         where.append(_current_clause())
-    return sa.exists().where(*where)
+    # Selecting the id rather than "*" lets SQLite answer from the covering membership index.
+    return sa.select(Membership.id).where(*where).exists()
 
 
 def _conditions(person_filter: PersonFilter) -> list[Any]:
@@ -427,9 +503,11 @@ def _conditions(person_filter: PersonFilter) -> list[Any]:
     if current_only:
         conditions.append(_membership_exists(current_only=True))
     if f.ask_id is not None and f.stance:
-        latest = sa.select(Stance.person_id).where(Stance.id.in_(_latest_stance_ids(f.ask_id)),
+        latest = sa.select(Stance.person_id).where(Stance.is_current == sa.true(), Stance.ask_id == f.ask_id,
                                                    Stance.position.in_(list(f.stance)))
-        match = Person.id.in_(latest)
+        # "id + 0": SQLite would otherwise look up every person holding the stance by primary key and
+        # sort them all; this way it walks the sort index and stops at the page. PostgreSQL plans both alike.
+        match = (Person.id + 0).in_(latest)
         if Position.unknown in f.stance:
             match = sa.or_(match, ~sa.exists().where(Stance.person_id == Person.id, Stance.ask_id == f.ask_id))
         conditions.append(match)
@@ -441,11 +519,12 @@ def _encode_cursor(values: list[Any]) -> str:
 
 
 def _decode_cursor(cursor: str) -> list[Any]:
+    """[sort key, id], then the listing's total when the first page counted it."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not (isinstance(values, list) and len(values) == 2 and isinstance(values[0], str)
-                and isinstance(values[1], int) and 0 <= values[1] < 2**31):
+        if not (isinstance(values, list) and len(values) in (2, 3) and isinstance(values[0], str)
+                and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**31 for v in values[1:])):
             raise ValueError
         return values
     except (ValueError, TypeError, UnicodeDecodeError):
@@ -459,7 +538,7 @@ def _order(person_filter: PersonFilter, cursor: str | None) -> tuple[list[Any], 
         key = lambda p: [p.updated_at.isoformat(), p.id]  # noqa: E731
         after: list[Any] = []
         if cursor:
-            stamp, last_id = _decode_cursor(cursor)
+            stamp, last_id = _decode_cursor(cursor)[:2]
             try:
                 when = datetime.fromisoformat(stamp)
             except (TypeError, ValueError):
@@ -471,7 +550,7 @@ def _order(person_filter: PersonFilter, cursor: str | None) -> tuple[list[Any], 
     key = lambda p: [p.sort_key, p.id]  # noqa: E731
     after = []
     if cursor:
-        last_key, last_id = _decode_cursor(cursor)
+        last_key, last_id = _decode_cursor(cursor)[:2]
         if descending:
             after = [sa.or_(Person.sort_key < last_key, sa.and_(Person.sort_key == last_key, Person.id < last_id))]
         else:
@@ -483,18 +562,26 @@ def list_people(session: Session, *, person_filter: PersonFilter | None = None, 
                 limit: int = PAGE_SIZE, with_total: bool = True) -> PeoplePage:
     """One page of the directory: a fixed number of statements whatever the page size.
 
-    1 count (optional), 1 for the people, 1 for their memberships with organisations,
-    and 1 for their stances when the filter names an ask.
+    1 count (on the first page only: the cursor carries the total on), 1 for the people,
+    1 for their memberships, 1 for the organisations those name, and 1 for their current
+    stances when the filter names an ask. (A window count in the page query measured slower
+    on both backends: the page can no longer walk the sort index and stop after ``limit``.)
     """
     person_filter = person_filter or PersonFilter()
     limit = max(1, min(limit, 500))
     conditions = _conditions(person_filter)
     order, after, key = _order(person_filter, cursor)
-    total = session.execute(sa.select(sa.func.count()).select_from(Person).where(*conditions)).scalar_one() \
-        if with_total else -1
+    counted = _decode_cursor(cursor)[2:] if cursor else []
+    if not with_total:
+        total = -1
+    elif counted:
+        total = counted[0]  # counted once, on the first page; later pages carry it in the cursor
+    else:
+        total = session.execute(sa.select(sa.func.count()).select_from(Person).where(*conditions)).scalar_one()
     people = list(session.execute(sa.select(Person).where(*conditions, *after).order_by(*order)
                                   .limit(limit + 1)).scalars())
-    next_cursor = _encode_cursor(key(people[limit - 1])) if len(people) > limit else None
+    next_cursor = (_encode_cursor(key(people[limit - 1]) + ([total] if total >= 0 else []))
+                   if len(people) > limit else None)
     people = people[:limit]
     rows = _rows(session, people, ask_id=person_filter.ask_id)
     return PeoplePage(rows=rows, total=total, next_cursor=next_cursor)
@@ -504,18 +591,20 @@ def _rows(session: Session, people: list[Person], *, ask_id: int | None) -> list
     rows = {person.id: PersonRow(person=person) for person in people}
     if not rows:
         return []
-    party = aliased(Organization)
     on = today()
-    found = session.execute(sa.select(Membership, Organization, party)
-                            .join(Organization, Organization.id == Membership.organization_id)
-                            .outerjoin(party, party.id == Membership.on_behalf_of_id)
-                            .where(Membership.person_id.in_(list(rows)))
-                            .order_by(Membership.person_id, Membership.end_date.is_(None).desc(),
-                                      Membership.end_date.desc(), Membership.start_date.desc(), Membership.id))
-    for membership, org, party_org in found:
+    memberships = list(session.execute(
+        sa.select(Membership).where(Membership.person_id.in_(list(rows)))
+        .order_by(Membership.person_id, Membership.end_date.is_(None).desc(), Membership.end_date.desc(),
+                  Membership.start_date.desc(), Membership.id)).scalars())
+    # The few organisations a page names, once each (joining them to every membership row
+    # built three ORM entities per row: the slowest part of a directory page in Python).
+    org_ids = {m.organization_id for m in memberships} | {m.on_behalf_of_id for m in memberships if m.on_behalf_of_id}
+    orgs = {org.id: org for org in session.execute(
+        sa.select(Organization).where(Organization.id.in_(org_ids))).scalars()} if org_ids else {}
+    for membership in memberships:
         rows[membership.person_id].memberships.append(
-            MembershipView(membership=membership, organization=org, on_behalf_of=party_org,
-                           current=is_current(membership, on)))
+            MembershipView(membership=membership, organization=orgs[membership.organization_id],
+                           on_behalf_of=orgs.get(membership.on_behalf_of_id), current=is_current(membership, on)))
     if ask_id is not None:
         for person_id, stance in current_stances(session, person_ids=list(rows), ask_id=ask_id).items():
             rows[person_id].stance = stance
@@ -539,20 +628,23 @@ class PersonDetail:
     identifiers: list[Identifier]
     tags: list[str]
     history: list[AskHistory]
+    activity: PersonActivity | None = None  # letters, signing, responses, follow-ups: the person page
 
     @property
     def person(self) -> Person:
         return self.row.person
 
 
-def person_detail(session: Session, *, person_id: int) -> PersonDetail:
+def person_detail(session: Session, *, person_id: int, with_activity: bool = False) -> PersonDetail:
     person = get_person(session, person_id=person_id)
     row = _rows(session, [person], ask_id=None)[0]
     identifiers = list(session.execute(sa.select(Identifier).where(Identifier.person_id == person_id)
                                        .order_by(Identifier.scheme)).scalars())
     tags = list(session.execute(sa.select(PersonTag.tag).where(PersonTag.person_id == person_id)
                                 .order_by(PersonTag.tag)).scalars())
-    return PersonDetail(row=row, identifiers=identifiers, tags=tags, history=stance_history(session, person_id=person_id))
+    activity = person_activity(session, person_id=person_id) if with_activity else None
+    return PersonDetail(row=row, identifiers=identifiers, tags=tags,
+                        history=stance_history(session, person_id=person_id), activity=activity)
 
 
 def filter_options(session: Session) -> dict[str, Any]:
@@ -748,7 +840,9 @@ def merge_people(session: Session, *, keep_id: int, drop_id: int, actor: Any) ->
             session.delete(membership)
         else:
             membership.person_id = keep_id
-    session.execute(sa.update(Stance).where(Stance.person_id == drop_id).values(person_id=keep_id))
+    # Both may hold a current stance on the same ask: clear the marks, move, then mark the newest.
+    session.execute(sa.update(Stance).where(Stance.person_id == drop_id).values(person_id=keep_id, is_current=False))
+    _mark_current_stances(session, person_id=keep_id)
     session.execute(sa.update(Identifier).where(Identifier.person_id == drop_id).values(person_id=keep_id))
     keep_tags = set(session.execute(sa.select(PersonTag.tag).where(PersonTag.person_id == keep_id)).scalars())
     for tag in session.execute(sa.select(PersonTag).where(PersonTag.person_id == drop_id)).scalars():

@@ -214,8 +214,17 @@ def test_a_page_of_fifty_takes_a_fixed_number_of_statements(db, loaded):
         finally:
             event.remove(connection, "before_cursor_execute", count)
         assert len(page.rows) == limit
-        # count + people + memberships with their organisations + stances on the ask
-        assert len(statements) == 4, statements
+        # count + people + memberships + their organisations + current stances on the ask
+        assert len(statements) == 5, statements
+    statements.clear()
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        later = service.list_people(db, person_filter=PersonFilter(party=[epp.id], ask_id=ask.id, current_only=True),
+                                    limit=50, cursor=page.next_cursor)
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    assert later.total == page.total and later.rows[0].person.id not in {r.person.id for r in page.rows}
+    assert len(statements) == 4, statements  # a later page is not counted again: its cursor carries the total
 
 
 # --- stances, segments, export ----------------------------------------------------------------------
