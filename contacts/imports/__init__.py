@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from campaign.errors import FieldError, InvalidInput
 from contacts.imports import csv_mapping, ep, popolo, us
-from contacts.imports.core import Dataset, ImportReport, Progress, apply_dataset
+from contacts.imports.core import Dataset, ImportReport, Progress, apply_dataset, readable_rows
 from contacts.models import OrgClassification
 
 __all__ = ["ImportFormat", "ImportReport", "CsvPreview", "import_file", "preview_csv", "detect_format"]
@@ -65,29 +65,101 @@ def _too_large(name: str, size: int, limit: int) -> InvalidInput:
                         errors=[FieldError("file", f"larger than {limit:,} bytes")])
 
 
+_COMPRESSED = {b"\x1f\x8b": "gzip", b"PK\x03\x04": "zip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz",
+               b"7z\xbc\xaf\x27\x1c": "7z", b"\x28\xb5\x2f\xfd": "zstd"}
+
+
 def _text(content: bytes, filename: str) -> str:
+    # Never decompressed: a small archive can expand to far beyond the upload limit.
+    kind = next((name for magic, name in _COMPRESSED.items() if content.startswith(magic)), None)
+    if kind == "zip" and filename.lower().endswith((".xlsx", ".ods", ".numbers")):
+        raise InvalidInput(f"{filename} is a spreadsheet workbook: save the sheet as CSV (UTF-8) and upload that.",
+                           errors=[FieldError("file", "spreadsheet workbook, not CSV")])
+    if kind:
+        raise InvalidInput(f"{filename or 'The file'} is a compressed ({kind}) file: imports read plain files only. "
+                           "Extract it and upload the file inside.",
+                           errors=[FieldError("file", f"compressed ({kind})")])
     try:
-        return content.decode("utf-8-sig")
+        decoded = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = content[:error.start].count(b"\n") + 1
         raise InvalidInput(f"{filename or 'The file'} is not UTF-8 text.",
                            errors=[FieldError(f"line {line}", "not UTF-8 (save the file as UTF-8)")]) from None
+    nul = decoded.find("\x00")
+    if nul >= 0:
+        # PostgreSQL cannot store the character, and no text file of contacts holds one.
+        raise InvalidInput(f"{filename or 'The file'} is not a text file: it contains a NUL character.",
+                           errors=[FieldError(f"line {decoded.count(chr(10), 0, nul) + 1}", "NUL character")])
+    return decoded
+
+
+def _csv_header(text: str, filename: str) -> list[str]:
+    checked = Dataset(source=filename)
+    header = next(iter(readable_rows(csv.reader(io.StringIO(text.split("\n", 1)[0])), checked)), [])
+    if checked.problems:
+        raise InvalidInput(f"{filename or 'The file'}: the header row is not a readable CSV.", errors=checked.problems)
+    return header
+
+
+# Real legislator files nest a few levels deep; a limit far above that refuses crafted
+# files before anything walks them.
+MAX_DEPTH = 64
+
+
+def _checked(data: Any, filename: str, *, from_yaml: bool, strings: bool) -> Any:
+    """Refuse nesting deeper than MAX_DEPTH, YAML aliases (one object reached twice: the
+    'billion laughs' that expands exponentially when read) and, when ``strings``, NUL
+    characters in values."""
+    name = filename or "The file"
+    if not isinstance(data, (dict, list)):
+        if strings and isinstance(data, str) and "\x00" in data:
+            raise _nul(name)
+        return data
+    seen: set[int] = set()
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidInput(f"{name} is nested more than {MAX_DEPTH} levels deep; no import format is.",
+                               errors=[FieldError("file", f"nested more than {MAX_DEPTH} levels")])
+        if from_yaml:
+            if id(value) in seen:
+                raise InvalidInput(f"{name} uses YAML aliases (*name), which imports do not accept: write the values "
+                                   "out in full.", errors=[FieldError("file", "YAML alias")])
+            seen.add(id(value))
+        children = [*value.keys(), *value.values()] if strings and isinstance(value, dict) else \
+            value.values() if isinstance(value, dict) else value
+        for child in children:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+            elif strings and isinstance(child, str) and "\x00" in child:
+                raise _nul(name)
+    return data
+
+
+def _nul(name: str) -> InvalidInput:
+    return InvalidInput(f"{name} contains a NUL character in a value.", errors=[FieldError("file", "NUL character")])
 
 
 def _structured(text: str, filename: str, *, yaml_allowed: bool) -> Any:
     try:
-        return json.loads(text)
+        # Only a \\u0000 escape can put a NUL into JSON values (_text refuses a raw one).
+        return _checked(json.loads(text), filename, from_yaml=False, strings="\\u0000" in text)
     except json.JSONDecodeError as error:
         if not yaml_allowed:
             raise InvalidInput(f"{filename or 'The file'} is not valid JSON.",
                                errors=[FieldError(f"line {error.lineno}, column {error.colno}", error.msg)]) from None
+    except RecursionError:
+        raise InvalidInput(f"{filename or 'The file'} is nested more than {MAX_DEPTH} levels deep; no import format "
+                           "is.", errors=[FieldError("file", f"nested more than {MAX_DEPTH} levels")]) from None
     try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         loc = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
         raise InvalidInput(f"{filename or 'The file'} is not valid JSON or YAML.",
                            errors=[FieldError(loc, str(getattr(error, "problem", None) or error))]) from None
+    return _checked(data, filename, from_yaml=True, strings=True)
 
 
 def _load_sibling(path: Path | None, stem: str) -> Any:
@@ -103,7 +175,7 @@ def detect_format(filename: str, text: str) -> tuple[ImportFormat, Any]:
     """The format of a file from its name and content, and the parsed data when it is JSON/YAML."""
     lowered = filename.lower()
     if lowered.endswith((".csv", ".tsv", ".txt")):
-        header = next(iter(csv.reader(io.StringIO(text.split("\n", 1)[0]))), [])
+        header = _csv_header(text, filename)
         return (ImportFormat.ep_meps if ep.looks_like_meps_csv(header) else ImportFormat.csv), None
     data = _structured(text, filename, yaml_allowed=not lowered.endswith(".json"))
     if popolo.looks_like_popolo(data):
@@ -156,7 +228,7 @@ def preview_csv(*, content: bytes, filename: str = "contacts.csv", mapping: dict
                 country: str = "", max_bytes: int | None = None) -> CsvPreview:
     """What a mapped CSV would import: the first rows as read, and every problem. Writes nothing."""
     text = _text(_read(None, content, max_bytes, filename), filename)
-    header = next(iter(csv.reader(io.StringIO(text.split("\n", 1)[0]))), [])
+    header = _csv_header(text, filename)
     chosen = mapping if mapping is not None else csv_mapping.guess_mapping(header)
     rows: list[dict[str, Any]] = []
     dataset = csv_mapping.parse(io.StringIO(text, newline=""), mapping=chosen, source=filename,

@@ -11,6 +11,7 @@ statements, not one ORM object at a time.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+import csv
 from dataclasses import dataclass, field
 from functools import lru_cache
 import json
@@ -138,6 +139,17 @@ def parse_date(dataset: Dataset, loc: str, value: Any) -> date | None:
     except ValueError:
         dataset.problem(loc, f"{raw!r} is not a date (expected YYYY-MM-DD)")
         return None
+
+
+def readable_rows(reader: Any, dataset: Dataset) -> Iterable[list[str]]:
+    """The rows of a csv.reader; a row it cannot read ends the file with a problem at its line."""
+    try:
+        yield from reader
+    except csv.Error as error:
+        message = str(error)
+        if "field larger than field limit" in message:
+            message = f"a cell is longer than {csv.field_size_limit():,} characters (is a quote left open?)"
+        dataset.problem(f"line {reader.line_num}", f"not a readable CSV: {message}")
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -313,13 +325,65 @@ def _membership_key(org_id: int, role: str, start: date | None) -> tuple[int, st
 def apply_dataset(session: Session, dataset: Dataset, *, actor: Any = None,
                   progress: Progress | None = None) -> ImportReport:
     """Write a clean dataset; raises InvalidInput listing every problem (nothing written) otherwise."""
-    if dataset.problems:
-        raise InvalidInput(f"{dataset.source}: {len(dataset.problems)} problem(s); nothing was imported.",
-                           errors=dataset.problems)
+    problems = dataset.problems + _length_problems(dataset)
+    if problems:
+        raise InvalidInput(f"{dataset.source}: {len(problems)} problem(s); nothing was imported.", errors=problems)
+    try:
+        connection = session.connection()
+    except sa.exc.OperationalError as error:
+        if "locked" not in str(error):
+            raise
+        # SQLite: another writer held the database for longer than the busy timeout.
+        raise Conflict("Another import or change is being written; nothing was imported. Try again in a moment.",
+                       errors=[FieldError("file", "database busy")]) from None
+    if connection.dialect.name == "postgresql":
+        # One import at a time: a second one waits here until the first commits, then
+        # reads what it wrote and matches it, instead of creating the same rows again.
+        # (SQLite already has one writer at a time.)
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _IMPORT_LOCK})
     # A savepoint, so a problem found while matching undoes the organisations already
     # written even when the caller goes on to commit something else.
-    with session.begin_nested():
-        return _apply(session, dataset, actor=actor, progress=progress)
+    try:
+        with session.begin_nested():
+            return _apply(session, dataset, actor=actor, progress=progress)
+    except sa.exc.IntegrityError:
+        raise Conflict("Another change to these people or organisations was saved at the same time; nothing was "
+                       "imported. Try again.", errors=[FieldError("file", "concurrent change")]) from None
+
+
+_IMPORT_LOCK = 0x636F6E74  # any fixed number: the advisory lock all imports share
+
+
+def _column_limits(table: sa.Table) -> dict[str, int]:
+    return {column.name: column.type.length for column in table.columns if getattr(column.type, "length", None)}
+
+
+def _length_problems(dataset: Dataset) -> list[FieldError]:
+    """Values longer than their column: refused by record and field, before anything is written."""
+    problems = []
+    person_limits = _column_limits(Person.__table__)
+    identifier_limits = _column_limits(Identifier.__table__)
+    org_limits = _column_limits(Organization.__table__)
+    for person in dataset.people:
+        for name, value in person.values.items():
+            limit = person_limits.get(name)
+            if limit and isinstance(value, str) and len(value) > limit:
+                problems.append(FieldError(f"{person.ref}.{name}", f"longer than {limit:,} characters"))
+        for scheme, value in person.identifiers:
+            if len(scheme) > identifier_limits["scheme"] or len(value) > identifier_limits["value"]:
+                problems.append(FieldError(f"{person.ref}.identifiers", f"{scheme[:40]!r} identifier longer than "
+                                           f"{identifier_limits['value']:,} characters"))
+    for org in dataset.organizations.values():
+        for name in ("name", "abbreviation", "url"):
+            value = getattr(org, name)
+            if len(value) > org_limits[name]:
+                problems.append(FieldError(f"organization {org.key[:80]}.{name}",
+                                           f"longer than {org_limits[name]:,} characters"))
+        for scheme, value in org.identifiers:
+            if len(scheme) > identifier_limits["scheme"] or len(value) > identifier_limits["value"]:
+                problems.append(FieldError(f"organization {org.key[:80]}.identifiers", f"{scheme[:40]!r} identifier "
+                                           f"longer than {identifier_limits['value']:,} characters"))
+    return problems
 
 
 def _apply(session: Session, dataset: Dataset, *, actor: Any, progress: Progress | None) -> ImportReport:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from contacts.imports.core import (Dataset, MembershipRecord, OrgRecord, PersonRecord, looks_like_email, parse_date,
-                                   person_values)
+                                   person_values, readable_rows)
 from contacts.models import OrgClassification
 
 IGNORE = "ignore"
@@ -42,11 +42,9 @@ def parse(lines: Iterable[str], *, mapping: dict[str, str] | None = None, source
           default_country: str = "", preview_rows: list[dict[str, Any]] | None = None) -> Dataset:
     """Read the CSV into a dataset; with no mapping, every column must be named after a field."""
     dataset = Dataset(source=source)
-    reader = csv.reader(lines)
-    try:
-        header = next(reader, [])
-    except csv.Error as error:
-        dataset.problem("line 1", f"not a readable CSV: {error}")
+    rows = readable_rows(csv.reader(lines), dataset)
+    header = next(rows, [])
+    if dataset.problems:
         return dataset
     if not header:
         dataset.problem("line 1", "the file is empty: a header row is needed")
@@ -75,32 +73,29 @@ def parse(lines: Iterable[str], *, mapping: dict[str, str] | None = None, source
         return dataset
 
     default_country = default_country.upper()
-    try:
-        for line, cells in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in cells):
+    for line, cells in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            dataset.problem(f"line {line}", f"{len(cells)} cells where the header has {len(header)}")
+            continue
+        row: dict[str, str] = {}
+        identifiers: list[tuple[str, str]] = []
+        for column, cell in zip(header, cells):
+            target = mapping.get(column, IGNORE)
+            if target == IGNORE:
                 continue
-            if len(cells) != len(header):
-                dataset.problem(f"line {line}", f"{len(cells)} cells where the header has {len(header)}")
-                continue
-            row: dict[str, str] = {}
-            identifiers: list[tuple[str, str]] = []
-            for column, cell in zip(header, cells):
-                target = mapping.get(column, IGNORE)
-                if target == IGNORE:
-                    continue
-                if target.startswith(IDENTIFIER_PREFIX):
-                    if cell.strip():
-                        identifiers.append((target[len(IDENTIFIER_PREFIX):], cell.strip()))
-                else:
-                    row[target] = cell.strip()
-            record = _record(dataset, f"line {line}", row, identifiers, organization_classification, default_country)
-            if record is not None:
-                dataset.people.append(record)
-                if preview_rows is not None and len(preview_rows) < 20:
-                    preview_rows.append({"line": line, **row,
-                                         "identifiers": ", ".join(f"{s} {v}" for s, v in identifiers)})
-    except csv.Error as error:
-        dataset.problem(f"line {reader.line_num}", f"not a readable CSV: {error}")
+            if target.startswith(IDENTIFIER_PREFIX):
+                if cell.strip():
+                    identifiers.append((target[len(IDENTIFIER_PREFIX):], cell.strip()))
+            else:
+                row[target] = cell.strip()
+        record = _record(dataset, f"line {line}", row, identifiers, organization_classification, default_country)
+        if record is not None:
+            dataset.people.append(record)
+            if preview_rows is not None and len(preview_rows) < 20:
+                preview_rows.append({"line": line, **row,
+                                     "identifiers": ", ".join(f"{s} {v}" for s, v in identifiers)})
     return dataset
 
 

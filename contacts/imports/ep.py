@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from contacts.imports.core import (Dataset, MembershipRecord, OrgRecord, PersonRecord, parse_date, person_values, text,
-                                   usable_emails)
+from contacts.imports.core import (Dataset, MembershipRecord, OrgRecord, PersonRecord, parse_date, person_values,
+                                   readable_rows, text, usable_emails)
 from contacts.models import OrgClassification
 
 EP = "ep"
@@ -184,8 +184,8 @@ def parse_json(data: Any, *, source: str = "meps.json", lookups: dict[str, Any] 
 def parse_csv(content: str, *, source: str = "meps.csv", lookups: dict[str, Any] | None = None) -> Dataset:
     builder = _Builder(source, lookups or load_lookups(None))
     dataset = builder.dataset
-    reader = csv.reader(io.StringIO(content))
-    header = next(reader, [])
+    rows = readable_rows(csv.reader(io.StringIO(content)), dataset)
+    header = next(rows, [])
     for column in _CSV_REQUIRED:
         if column not in header:
             dataset.problem("line 1", f"missing column {column!r}")
@@ -195,7 +195,7 @@ def parse_csv(content: str, *, source: str = "meps.csv", lookups: dict[str, Any]
     if dataset.problems:
         return dataset
     committees = [c for c in header if _COMMITTEE_COLUMN.match(c)]
-    for line, cells in enumerate(reader, start=2):
+    for line, cells in enumerate(rows, start=2):
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(header):
