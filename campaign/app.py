@@ -17,6 +17,7 @@ from letters import api as letters_api
 from letters import pages as letters_pages
 from letters import question_pages, responses_api, responses_pages, template_pages
 from campaign.errors import PROBLEM_RESPONSES, install_error_handlers
+from campaign.limits import BodyLimit
 from campaign.settings import STATIC_DIR, get_settings
 from workers import api as workers_api
 from workers import pages as workers_pages
@@ -53,6 +54,7 @@ def create_app() -> FastAPI:
         app.include_router(domain_pages.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, api_prefix=f"{API_PREFIX}/")
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
