@@ -24,9 +24,16 @@ ANON_COOKIE = "cosign_anon"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def writes_on_read(endpoint):
+    """Mark a GET route that writes (an audited download), so its transaction starts as a writer."""
+    endpoint.writes_on_read = True
+    return endpoint
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """The request's transaction: committed when the handler returns, rolled back if it raises."""
-    session = new_session(writes=request.method in UNSAFE_METHODS)
+    writes = request.method in UNSAFE_METHODS or getattr(request.scope.get("endpoint"), "writes_on_read", False)
+    session = new_session(writes=writes)
     try:
         yield session
         session.commit()

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Upload
 from fastapi.responses import Response
 
 from campaign.accounts.models import Role, User
-from campaign.deps import AdminUser, AnyUser, SessionDep, allow
+from campaign.deps import AdminUser, AnyUser, SessionDep, allow, writes_on_read
 from campaign.errors import FieldError, InvalidInput
 from campaign.settings import get_settings
 from contacts import privacy, service
@@ -114,6 +114,7 @@ _EXPORT_RESPONSE = {200: {"description": "Everything held about the person.",
 
 
 @router.get("/people/{person_id}/export", responses=_EXPORT_RESPONSE)
+@writes_on_read
 def export_person(session: SessionDep, user: AdminUser, person_id: PersonId) -> Response:
     """Everything held about one person, as a JSON download (admins; the export is audited)."""
     data = privacy.export_person(session, person_id=person_id, actor=user)

@@ -145,3 +145,19 @@ def test_an_admin_erases_a_person_what_goes_and_what_stays(client, session):
     page = client.get(f"/people/{person_id}").text
     assert f"Erased person {person_id}" in page and "Met at the party conference" not in page
     assert page.count("Sarah Champion") == 1 and "as “Sarah Champion MP”" in page  # the sent letter's signature
+
+
+def test_the_audited_export_opens_a_writing_transaction_though_it_is_a_get(app, monkeypatch):
+    """On SQLite a read transaction that then writes can fail at once when another writer got in first."""
+    from fastapi.testclient import TestClient
+
+    from campaign import deps
+
+    opened: list[bool] = []
+    real = deps.new_session
+    monkeypatch.setattr(deps, "new_session", lambda *a, **kw: opened.append(kw["writes"]) or real(*a, **kw))
+    app.dependency_overrides.clear()  # the real request session, not the test's
+    with TestClient(app) as plain:
+        plain.get("/api/v1/people/1/export")
+        plain.get("/api/v1/people/1")
+    assert opened == [True, False]
