@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 from campaign import api as campaign_api
-from campaign import health, pages
+from campaign import firstrun, health, pages
 from campaign.accounts import api as accounts_api
 from campaign.accounts import pages as accounts_pages
 from contacts import api as contacts_api
@@ -52,6 +52,7 @@ def create_app() -> FastAPI:
     for domain_pages in (pages, accounts_pages, contacts_pages, letters_pages, question_pages, template_pages,
                          responses_pages, workers_pages):
         app.include_router(domain_pages.router, include_in_schema=False)
+    app.include_router(firstrun.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
     app.add_middleware(BodyLimit, api_prefix=f"{API_PREFIX}/")

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,6 +50,7 @@ from campaign.schemas import (
     EvidenceUpdate,
 )
 from contacts.models import Membership, Organization, OrgClassification, Person, Position, Stance
+from letters import models as letters_models
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
@@ -925,6 +926,23 @@ def _ordered_groups(groups: dict[str, Counter], last: str) -> list[tuple[str, Co
 
 # --- the dashboard ----------------------------------------------------------------------
 
+RESPONSE_WEEK_DAYS = 7
+DASHBOARD_LINES = 5
+
+
+@dataclass
+class ResponseLine:
+    response: letters_models.Response
+    person_name: str
+    letter_title: str
+
+
+@dataclass
+class FollowUpLine:
+    follow_up: letters_models.FollowUp
+    person_name: str
+    letter_title: str
+
 
 @dataclass
 class Dashboard:
@@ -936,13 +954,61 @@ class Dashboard:
     evidence_count: int
     figures: list[Evidence]
     headline_tables: list[Evidence]
+    week_start: date | None = None  # the first day counted in "responses this week", in the campaign's time zone
+    responses_this_week: int = 0
+    recent_responses: list[ResponseLine] = field(default_factory=list)
+    followups_due: int = 0
+    followups_open: int = 0
+    due_followups: list[FollowUpLine] = field(default_factory=list)
 
 
-def dashboard(session: Session, *, campaign_id: int) -> Dashboard:
+def campaign_today(campaign: Campaign, now: datetime | None = None) -> date:
+    """Today's date where the campaign works (its time zone), not in UTC."""
+    now = now or utcnow()
+    try:
+        zone = ZoneInfo(campaign.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return now.astimezone(zone).date()
+
+
+def response_activity(session: Session, *, campaign_id: int, since: date,
+                      limit: int = DASHBOARD_LINES) -> tuple[int, list[ResponseLine]]:
+    """How many responses were logged as happening on or after ``since``, and the latest of them."""
+    Response, Letter = letters_models.Response, letters_models.Letter
+    where = (Response.campaign_id == campaign_id, Response.occurred_date >= since)
+    total = session.exec(select(func.count()).select_from(Response).where(*where)).one()
+    rows = session.exec(select(Response, Person.name, Letter.title)
+                        .join(Person, Person.id == Response.person_id)
+                        .outerjoin(Letter, Letter.id == Response.letter_id)
+                        .where(*where).order_by(Response.occurred_date.desc(), Response.id.desc()).limit(limit))
+    return total, [ResponseLine(response, name, title or "") for response, name, title in rows]
+
+
+def followup_activity(session: Session, *, campaign_id: int, now: datetime,
+                      limit: int = DASHBOARD_LINES) -> tuple[int, int, list[FollowUpLine]]:
+    """Open follow-ups that are due at ``now`` (count and the oldest), and how many are open at all."""
+    FollowUp, Letter = letters_models.FollowUp, letters_models.Letter
+    is_open = (FollowUp.campaign_id == campaign_id, FollowUp.status == letters_models.FollowUpStatus.open)
+    due = (*is_open, FollowUp.due_at <= now)
+    open_count = session.exec(select(func.count()).select_from(FollowUp).where(*is_open)).one()
+    due_count = session.exec(select(func.count()).select_from(FollowUp).where(*due)).one()
+    rows = session.exec(select(FollowUp, Person.name, Letter.title)
+                        .join(Person, Person.id == FollowUp.person_id)
+                        .outerjoin(Letter, Letter.id == FollowUp.letter_id)
+                        .where(*due).order_by(FollowUp.due_at, FollowUp.id).limit(limit))
+    return due_count, open_count, [FollowUpLine(item, name, title or "") for item, name, title in rows]
+
+
+def dashboard(session: Session, *, campaign_id: int, now: datetime | None = None) -> Dashboard:
     campaign = get_campaign(session, campaign_id=campaign_id)
+    now = now or utcnow()
     events = list_events(session, campaign_id=campaign.id, newest_first=True, limit=8)
     count = lambda model: session.exec(select(func.count()).select_from(model)  # noqa: E731
                                        .where(model.campaign_id == campaign.id)).one()
+    week_start = campaign_today(campaign, now) - timedelta(days=RESPONSE_WEEK_DAYS - 1)
+    responses_total, recent_responses = response_activity(session, campaign_id=campaign.id, since=week_start)
+    due_total, open_total, due_lines = followup_activity(session, campaign_id=campaign.id, now=now)
     return Dashboard(
         campaign=campaign,
         stances=stance_summaries(session, campaign_id=campaign.id),
@@ -954,4 +1020,10 @@ def dashboard(session: Session, *, campaign_id: int) -> Dashboard:
                               order="created"),
         headline_tables=list_evidence(session, campaign_id=campaign.id, tag="headline", kinds=[EvidenceKind.table],
                                       order="created"),
+        week_start=week_start,
+        responses_this_week=responses_total,
+        recent_responses=recent_responses,
+        followups_due=due_total,
+        followups_open=open_total,
+        due_followups=due_lines,
     )
