@@ -121,13 +121,12 @@ def dashboard(request: Request, slug: str, session: SessionDep, user: AnyUser):
 
 
 def _settings(request: Request, session, user: User, campaign: Campaign, *, form=None, errors=None,
-              ask_form=None, ask_errors=None, rule_form=None, rule_errors=None, status_code: int = 200):
+              ask_form=None, ask_errors=None, status_code: int = 200):
     rules = {rule.applies_to.value: rule for rule in followups_service.list_rules(session, campaign_id=campaign.id)}
     return render(request, "campaign/settings.html", {
         **_base(user, campaign, "settings"), "asks": service.list_asks(session, campaign_id=campaign.id),
         "statuses": list(CampaignStatus), "form": form or _campaign_form(campaign), "errors": errors or {},
-        "ask_form": ask_form or {}, "ask_errors": ask_errors or {}, "rules": rules,
-        "rule_form": rule_form or {}, "rule_errors": rule_errors or {}}, status_code=status_code)
+        "ask_form": ask_form or {}, "ask_errors": ask_errors or {}, "rules": rules}, status_code=status_code)
 
 
 def _campaign_form(campaign: Campaign) -> dict[str, str]:
@@ -174,23 +173,6 @@ def create_ask(request: Request, slug: str, session: SessionDep, user: StaffUser
         return _settings(request, session, user, campaign, ask_form=form, ask_errors=_errors(error),
                          status_code=error.status_code)
     return redirect(f"/campaigns/{campaign.slug}/settings", f"Added the ask {title}.")
-
-
-@router.post("/campaigns/{slug}/follow-up-rules")
-def set_followup_rule(request: Request, slug: str, session: SessionDep, user: StaffUser, applies_to: Line = "",
-                      days: Line = "", action: Line = "remind_owner", enabled: Line = ""):
-    campaign = service.get_campaign_by_slug(session, slug=slug)
-    form = {"applies_to": applies_to, "days": days, "action": action, "enabled": enabled}
-    try:
-        with session.begin_nested():
-            rule = followups_service.set_rule(session, campaign_id=campaign.id, actor=user, rule_in=parse(
-                followups_service.FollowUpRuleIn, {**form, "enabled": bool(enabled)}))
-    except CosignError as error:
-        return _settings(request, session, user, campaign, rule_form=form,
-                         rule_errors=_errors(error), status_code=error.status_code)
-    what = "sent letters" if rule.applies_to.value == "letter" else "signing invitations"
-    state = f"after {rule.days} days" if rule.enabled else "off"
-    return redirect(f"/campaigns/{campaign.slug}/settings#follow-ups", f"Follow-ups on {what}: {state}.")
 
 
 @router.post("/campaigns/{slug}/asks/{ask_id}/move")

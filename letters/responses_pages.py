@@ -90,8 +90,6 @@ def responses_page(request: Request, session: SessionDep, user: AnyUser, person_
 def _followups_page(request: Request, session, user: User, *, campaign_id: int | None, rule_errors=None,
                     rule_form=None, status_code: int = 200):
     from campaign import service as campaign_service
-    from letters.models import FollowUpAction, FollowUpSource
-
     rows = followups.list_followups(session, campaign_id=campaign_id)
     campaigns = campaign_service.list_campaigns(session)
     chosen = next((c for c in campaigns if c.id == campaign_id), campaigns[0] if campaigns else None)
@@ -99,8 +97,8 @@ def _followups_page(request: Request, session, user: User, *, campaign_id: int |
     return render(request, "letters/responses/followups.html", {
         "followups": rows, "people": responses.people_named(session, rows),
         "can_approve": user.role in (Role.admin, Role.staff), "campaigns": campaigns, "campaign": chosen,
-        "filtered": campaign_id is not None, "rules": rules, "sources": list(FollowUpSource),
-        "actions": list(FollowUpAction), "rule_errors": rule_errors or {}, "rule_form": rule_form or {}},
+        "filtered": campaign_id is not None, "rules": rules, "rule_errors": rule_errors or {},
+        "rule_form": rule_form or {}},
         status_code=status_code)
 
 
@@ -125,7 +123,7 @@ def set_followup_rule(request: Request, session: SessionDep, user: FollowUpUser,
                                rule_errors={applies_to: field_errors(error)}, rule_form={applies_to: form})
     what = "sent letters" if rule.applies_to.value == "letter" else "signing invitations"
     state = f"after {rule.days} day{'s' if rule.days != 1 else ''}" if rule.enabled else "off"
-    return redirect(f"/follow-ups?campaign_id={rule.campaign_id}", f"Follow-ups for {what}: {state}.")
+    return redirect(f"/follow-ups?campaign_id={rule.campaign_id}#rules", f"Follow-ups on {what}: {state}.")
 
 
 @router.post("/follow-ups/{follow_up_id}/approve")

@@ -72,24 +72,13 @@ def test_responses_older_than_a_week_are_not_counted(session):
         (line.response.occurred_date for line in board.recent_responses), reverse=True)
 
 
-def test_staff_set_the_follow_up_rules_on_the_settings_page(client, session):
+def test_the_settings_page_summarises_the_follow_up_rules_and_links_to_them(client, session):
     campaign = make_campaign(session)
     staff = make_user(session, role=Role.staff)
+    followups.set_rule(session, campaign_id=campaign.id, actor=staff, rule_in=followups.FollowUpRuleIn(
+        applies_to="signing_invitation", days=5, action="queue_chaser"))
     login(client, staff)
-    settings = f"/campaigns/{campaign.slug}/settings"
-    csrf = page_csrf(client, settings)
-    refused = client.post(f"/campaigns/{campaign.slug}/follow-up-rules", data={
-        "csrf_token": csrf, "applies_to": "signing_invitation", "days": "0", "action": "queue_chaser", "enabled": "on"})
-    assert refused.status_code == 422
-    assert 'id="rule-signing_invitation-days-error"' in refused.text  # beside the field of the form that was sent
-    assert 'id="rule-signing_invitation-days" name="days" type="number" min="1" max="365" inputmode="numeric" value="0"' \
-        in refused.text
-    assert followups.list_rules(session, campaign_id=campaign.id) == []
-
-    saved = client.post(f"/campaigns/{campaign.slug}/follow-up-rules", data={
-        "csrf_token": csrf, "applies_to": "signing_invitation", "days": "5", "action": "queue_chaser", "enabled": "on"})
-    assert saved.status_code == 303
-    assert "Follow-ups on signing invitations: after 5 days." in client.get(saved.headers["location"]).text
-    [rule] = followups.list_rules(session, campaign_id=campaign.id)
-    assert (rule.applies_to.value, rule.days, rule.action.value, rule.enabled) == ("signing_invitation", 5,
-                                                                                    "queue_chaser", True)
+    page = client.get(f"/campaigns/{campaign.slug}/settings").text
+    assert "Signing invitations: after 5 days, prepare a chaser for approval" in page
+    assert "Sent letters: not followed up" in page
+    assert f'href="/follow-ups?campaign_id={campaign.id}#rules"' in page

@@ -229,18 +229,21 @@ def test_coordinators_set_the_rules_on_the_follow_ups_page(client, session):
     login(client, coordinator)
     page = client.get(f"/follow-ups?campaign_id={campaign.id}")
     assert page.status_code == 200 and "Not set yet for this campaign" in page.text
+    assert 'id="rule-letter-enabled" name="enabled" value="on" checked' in page.text  # on by default
     csrf = page_csrf(client, f"/follow-ups?campaign_id={campaign.id}")
     wrong = client.post("/follow-ups/rules", data={"csrf_token": csrf, "campaign_id": campaign.id,
-                                                   "applies_to": "signing_invitation", "days": "0", "enabled": "1"})
+                                                   "applies_to": "signing_invitation", "days": "0", "enabled": "on"})
     assert wrong.status_code == 422
-    assert 'id="rule-signing_invitation-days-error"' in wrong.text and 'value="0"' in wrong.text
+    assert 'id="rule-signing_invitation-days-error"' in wrong.text  # beside the field of the form that was sent
+    assert 'name="days" type="number" min="1" max="365" inputmode="numeric" value="0"' in wrong.text
+    assert followups.list_rules(session, campaign_id=campaign.id) == []
     saved = client.post("/follow-ups/rules", data={"csrf_token": csrf, "campaign_id": campaign.id,
                                                    "applies_to": "signing_invitation", "days": "5",
-                                                   "action": "queue_chaser", "enabled": "1"}, follow_redirects=True)
-    assert saved.status_code == 200 and "Follow-ups for signing invitations: after 5 days." in saved.text
+                                                   "action": "queue_chaser", "enabled": "on"}, follow_redirects=True)
+    assert saved.status_code == 200 and "Follow-ups on signing invitations: after 5 days." in saved.text
     [rule_row] = followups.list_rules(session, campaign_id=campaign.id)
     assert (rule_row.days, rule_row.action, rule_row.enabled) == (5, FollowUpAction.queue_chaser, True)
     off = client.post("/follow-ups/rules", data={"csrf_token": csrf, "campaign_id": campaign.id,
                                                  "applies_to": "signing_invitation", "days": "5"},
                       follow_redirects=True)
-    assert "Follow-ups for signing invitations: off." in off.text
+    assert "Follow-ups on signing invitations: off." in off.text
