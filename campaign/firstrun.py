@@ -61,7 +61,11 @@ DATASETS = (
 
 
 def data_folders() -> list[Path]:
-    """Where the bundled legislator datasets are looked for: in the product, then beside the checkout."""
+    """Where the legislator datasets are looked for: the configured folder, or in the product and then
+    beside the checkout."""
+    configured = get_settings().legislator_data_dir
+    if configured is not None:
+        return [configured]
     return [PROJECT_ROOT / "data", PROJECT_ROOT.parent / "shared" / "data"]
 
 

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     login_failures_per_address: int = 20
     login_window_seconds: int = 15 * 60
     max_upload_bytes: int = 20 * 1024 * 1024
+    legislator_data_dir: Path | None = Field(default=None, description="Where the first-run page finds public legislator datasets.")
     worker_concurrency: int = 2
     mail_backend: Literal["file", "smtp"] = "file"
     mail_from: str = "Cosign <cosign@localhost>"

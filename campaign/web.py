@@ -43,6 +43,7 @@ NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
     ("Follow-ups", "/follow-ups", frozenset({Role.admin, Role.staff, Role.coordinator})),
     ("Outbox", "/outbox", frozenset({Role.admin, Role.staff})),
     ("Users", "/admin/users", frozenset({Role.admin})),
+    ("Set up", "/first-run", frozenset({Role.admin})),
     ("Audit log", "/admin/audit", frozenset({Role.admin})),
     ("Account", "/account", frozenset(Role)),
 ]

@@ -28,12 +28,13 @@ FIELDS = ("person_id", "letter_id", "question_id", "campaign_id", "kind", "chann
 
 
 
-def _form_page(request: Request, session, form: dict, errors: dict, status_code: int = 200, reply=None):
+def _form_page(request: Request, session, form: dict, errors: dict, status_code: int = 200, reply=None,
+               found=None):
     person_id = form.get("person_id", "")
     choices = responses.form_choices(session, person_id=int(person_id) if person_id.isdigit() and
                                      int(person_id) <= MAX_ID else None)
     return render(request, "letters/responses/new.html", {**choices, "form": form, "errors": errors,
-                                                          "reply": reply}, status_code=status_code)
+                                                          "reply": reply, "found": found}, status_code=status_code)
 
 
 @router.post("/responses/from-email")
@@ -53,12 +54,17 @@ def response_from_email(request: Request, session: SessionDep, user: ResponderUs
 
 @router.get("/responses/new")
 def new_response(request: Request, session: SessionDep, user: ResponderUser, person_id: IdQuery = None,
-                 letter_id: IdQuery = None, question_id: IdQuery = None):
+                 letter_id: IdQuery = None, question_id: IdQuery = None,
+                 q: Annotated[str, Query(max_length=200)] = ""):
     from campaign.db import utcnow
+    from contacts import service as contacts_service
+    from contacts.schemas import PersonFilter
 
     form = {"person_id": str(person_id or ""), "letter_id": str(letter_id or ""),
-            "question_id": str(question_id or ""), "occurred_date": utcnow().date().isoformat()}
-    return _form_page(request, session, form, {})
+            "question_id": str(question_id or ""), "occurred_date": utcnow().date().isoformat(), "q": q}
+    found = (contacts_service.list_people(session, person_filter=PersonFilter(q=q), limit=20, with_total=False).rows
+             if q.strip() and person_id is None else None)
+    return _form_page(request, session, form, {}, found=found)
 
 
 @router.post("/responses/new")

@@ -188,3 +188,16 @@ def test_roles_on_the_response_routes(client, session):
         assert client.get("/responses/new").status_code == 200, role
         assert client.get("/responses").status_code == 200, role
         assert client.get("/api/v1/responses").status_code == 200, role
+
+
+def test_a_volunteer_finds_the_person_by_name_instead_of_a_number(client, session):
+    staff, campaign, ask, member, letter = setup_world(session)
+    login(client, make_user(session, role=Role.volunteer))
+    found = client.get(f"/responses/new?q=duncan&letter_id={letter.id}")
+    assert found.status_code == 200
+    assert f'href="/responses/new?person_id={member.id}&amp;letter_id={letter.id}"' in found.text
+    chosen = client.get(f"/responses/new?person_id={member.id}&letter_id={letter.id}")
+    assert "Response from <strong>" in chosen.text and f'name="person_id" value="{member.id}"' in chosen.text
+    assert "Search by name" not in chosen.text
+    nobody = client.get("/responses/new?q=zzzzzz")
+    assert "Nobody in the directory matches “zzzzzz”" in nobody.text
