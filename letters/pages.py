@@ -7,6 +7,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from sqlmodel import select
 
 from campaign import service as campaign_service
 from campaign.accounts.models import Role, User
@@ -56,7 +57,7 @@ def create_letter(request: Request, session: SessionDep, user: StaffUser, campai
 
 def _letter_page(request: Request, session, user: User, letter_id: LetterId, *, recipient: int = 0, form=None,
                  errors=None, conflict=None, transition_error=None, schedule_value: str = "",
-                 status_code: int = 200):
+                 addressee_form=None, addressee_errors=None, find: str = "", status_code: int = 200):
     letter = service.get_letter(session, letter_id=letter_id)
     campaign = campaign_service.get_campaign(session, campaign_id=letter.campaign_id)
     if not schedule_value and letter.scheduled_at:
@@ -66,6 +67,9 @@ def _letter_page(request: Request, session, user: User, letter_id: LetterId, *, 
     return render(request, "letters/letter.html", {
         "letter": letter, "campaign": campaign, "delivery": sending.delivery(session, letter=letter),
         "transition_error": transition_error, "schedule_value": schedule_value,
+        "addressee_form": addressee_form or {}, "addressee_errors": addressee_errors or {}, "find": find,
+        "found": _find_people(session, find) if find.strip() else None,
+        "segments": _segments(session), "addressee_people": _addressee_people(session, letter),
         "preview": to_html_fragment(document) if document else None, "problem": problem,
         "recipients": recipients, "recipient": recipient, "versions": versions,
         "transitions": service.allowed_transitions(letter, user),
@@ -76,10 +80,31 @@ def _letter_page(request: Request, session, user: User, letter_id: LetterId, *, 
         "errors": errors or {}, "conflict": conflict}, status_code=status_code)
 
 
+def _find_people(session, q: str):
+    from contacts import service as contacts_service
+    from contacts.schemas import PersonFilter
+
+    return contacts_service.list_people(session, person_filter=PersonFilter(q=q), limit=15, with_total=False).rows
+
+
+def _segments(session):
+    from contacts import service as contacts_service
+
+    return contacts_service.list_segments(session)
+
+
+def _addressee_people(session, letter) -> dict:
+    from contacts.models import Person
+
+    ids = [a["person_id"] for a in letter.addressees if a.get("person_id")]
+    return {p.id: p for p in session.exec(select(Person).where(Person.id.in_(ids)))} if ids else {}
+
+
 @router.get("/letters/{letter_id}")
 def letter_page(request: Request, letter_id: LetterId, session: SessionDep, user: ReaderUser,
-                recipient: Annotated[int, Query(ge=0, le=10_000)] = 0):
-    return _letter_page(request, session, user, letter_id, recipient=recipient)
+                recipient: Annotated[int, Query(ge=0, le=10_000)] = 0,
+                find: Annotated[str, Query(max_length=200)] = ""):
+    return _letter_page(request, session, user, letter_id, recipient=recipient, find=find)
 
 
 @router.post("/letters/{letter_id}/edit")
@@ -100,6 +125,57 @@ def edit_letter(request: Request, letter_id: LetterId, session: SessionDep, user
         return _letter_page(request, session, user, letter_id, form=form, errors=field_errors(error),
                             conflict=conflict, status_code=error.status_code)
     return redirect(f"/letters/{letter_id}", "Saved a new version.")
+
+
+@router.post("/letters/{letter_id}/addressees")
+def change_addressees(request: Request, letter_id: LetterId, session: SessionDep, user: StaffUser, version: Line = "",
+                      action: Line = "", person_id: Line = "", index: Line = "", name: Line = "",
+                      honorific_prefix: Line = "", office: Line = "", email: Line = "", address: Text = ""):
+    """Add a person from the directory, add someone written out in full, or remove an addressee."""
+    letter = service.get_letter(session, letter_id=letter_id)
+    current = [dict(a) for a in letter.addressees]
+    if action == "remove" and index.isdigit() and int(index) < len(current):
+        removed = current.pop(int(index))
+        note = f"Removed the addressee {removed.get('name') or 'from the directory'}"
+    elif action == "add_person":
+        current.append({"person_id": person_id})
+        note = "Added an addressee from the directory"
+    else:
+        current.append({"name": name, "honorific_prefix": honorific_prefix, "office": office, "email": email,
+                        "address_lines": [line.strip() for line in address.splitlines() if line.strip()][:8]})
+        note = f"Added the addressee {name}"
+    typed = {"name": name, "honorific_prefix": honorific_prefix, "office": office, "email": email,
+             "address": address}
+    try:
+        with session.begin_nested():
+            service.update_letter(session, letter_id=letter_id, actor=user, letter_in=parse(
+                LetterUpdate, {"version": version, "addressees": current, "change_note": note}))
+    except CosignError as error:
+        return _letter_page(request, session, user, letter_id, addressee_form=typed,
+                            addressee_errors=_addressee_errors(error), status_code=error.status_code)
+    return redirect(f"/letters/{letter_id}#addressees", f"{note}.")
+
+
+def _addressee_errors(error: CosignError) -> dict[str, str]:
+    """Errors on the add-an-addressee form, by its fields (``addressees[2].email`` is the e-mail field)."""
+    found: dict[str, str] = {}
+    for item in error.errors:
+        if "]." in item.loc:
+            field = item.loc.rpartition(".")[2]
+            found[field] = f"{found[field]} {item.msg}" if field in found else item.msg
+        else:
+            found["form"] = error.detail
+    return found or {"form": error.detail}
+
+
+@router.post("/letters/{letter_id}/segment")
+def change_segment(letter_id: LetterId, session: SessionDep, user: StaffUser, version: Line = "",
+                   segment_id: Line = ""):
+    with session.begin_nested():
+        service.update_letter(session, letter_id=letter_id, actor=user, letter_in=parse(LetterUpdate, {
+            "version": version, "recipient_segment_id": segment_id or None,
+            "change_note": "Changed the recipient segment"}))
+    return redirect(f"/letters/{letter_id}#addressees", "Saved the recipients.")
 
 
 @router.post("/letters/{letter_id}/transition")

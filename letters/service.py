@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import hmac
+import re
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -44,6 +45,7 @@ DEFAULT_TEMPLATES_DIR = TEMPLATES_DIR / "letters" / "defaults"
 LINK_REFUSED = "This signing link is not valid or has expired. Ask the campaign for a new one."
 MAX_LINK_AGE = timedelta(days=90)
 
+EMAIL_PATTERN = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 EDITABLE = frozenset({LetterState.draft, LetterState.in_review})
 FROZEN = frozenset({LetterState.approved, LetterState.open_for_signatures, LetterState.signatures_closed,
                     LetterState.scheduled, LetterState.sent})
@@ -228,6 +230,8 @@ def _addressees(session: Session, addressees: list[Addressee]) -> list[dict[str,
                 errors.append(FieldError(f"addressees[{index}].person_id", f"no person {addressee.person_id}"))
         elif not addressee.name.strip():
             errors.append(FieldError(f"addressees[{index}]", "give a person_id or a name"))
+        if addressee.email and not EMAIL_PATTERN.match(addressee.email):
+            errors.append(FieldError(f"addressees[{index}].email", f"{addressee.email!r} is not an e-mail address"))
         cleaned.append(values)
     if errors:
         raise InvalidInput("Some addressees are not right.", errors=errors)

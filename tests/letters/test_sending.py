@@ -173,3 +173,43 @@ def test_the_letter_page_schedules_in_local_time_and_shows_errors_in_place(clien
     assert "pm@example.gov.uk" in moved.text and "Reschedule" in moved.text
     assert "No e-mail address for The Rt Hon Rishi Sunak MP" in moved.text
     assert f'value="{when}"' in moved.text
+
+
+def test_staff_add_and_remove_addressees_and_a_segment_on_the_letter_page(client, session, staff):
+    campaign = make_campaign(session)
+    member = make_member(session, "Catherine West", family_name="West", prefix="Ms")
+    segment = contacts_service.create_segment(session, name="West only", actor=staff,
+                                              person_filter=PersonFilter(q="West"))
+    letter = make_letter(session, campaign, actor=staff)
+    session.commit()
+    login(client, staff)
+    page = client.get(f"/letters/{letter.id}?find=west")
+    assert f'name="person_id" value="{member.id}"' in page.text
+    csrf = page_csrf(client, f"/letters/{letter.id}")
+    added = client.post(f"/letters/{letter.id}/addressees", data={
+        "csrf_token": csrf, "version": letter.version, "action": "add_person", "person_id": member.id},
+        follow_redirects=True)
+    assert "Added an addressee from the directory." in added.text and "west@example.org" in added.text
+    session.refresh(letter)
+    assert letter.addressees[-1] == {"person_id": member.id} and letter.version == 2
+
+    wrong = client.post(f"/letters/{letter.id}/addressees", data={
+        "csrf_token": csrf, "version": letter.version, "action": "add_written", "name": "Foreign Secretary",
+        "email": "not an address"})
+    assert wrong.status_code == 422 and 'id="addressee-email-error"' in wrong.text
+    assert 'value="Foreign Secretary"' in wrong.text
+    stale = client.post(f"/letters/{letter.id}/addressees", data={
+        "csrf_token": csrf, "version": 1, "action": "add_written", "name": "Foreign Secretary"})
+    assert stale.status_code == 409 and "Someone else saved this letter first" in stale.text
+
+    removed = client.post(f"/letters/{letter.id}/addressees", data={
+        "csrf_token": csrf, "version": letter.version, "action": "remove", "index": "0"})
+    assert removed.status_code == 303
+    session.refresh(letter)
+    moved = client.post(f"/letters/{letter.id}/segment", data={"csrf_token": csrf, "version": letter.version,
+                                                               "segment_id": segment.id})
+    assert moved.status_code == 303, moved.text[-2000:]
+    session.refresh(letter)
+    assert letter.addressees == [{"person_id": member.id}] and letter.recipient_segment_id == segment.id
+    assert [v.change_note for v in service.list_versions(session, letter_id=letter.id)][-2:] == [
+        "Removed the addressee Rishi Sunak", "Changed the recipient segment"]
