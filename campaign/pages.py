@@ -30,6 +30,7 @@ from campaign.schemas import (
     parse,
 )
 from campaign.web import redirect, render
+from contacts import service as contacts_service
 from letters import followups as followups_service
 from letters import service as letters_service
 
@@ -233,15 +234,20 @@ def timeline_page(request: Request, slug: str, session: SessionDep, user: AnyUse
 @router.post("/campaigns/{slug}/timeline")
 def add_event(request: Request, slug: str, session: SessionDep, user: StaffUser,
               kind: Line = "", title: Line = "", start: Line = "", end: Line = "", place: Line = "",
-              summary: Text = "", source_title: Line = "", source_url: Line = ""):
+              summary: Text = "", source_title: Line = "", source_url: Line = "", people: Line = "",
+              organisations: Line = ""):
     campaign = service.get_campaign_by_slug(session, slug=slug)
     form = {"kind": kind, "title": title, "start": start, "end": end, "place": place, "summary": summary,
-            "source_title": source_title, "source_url": source_url}
+            "source_title": source_title, "source_url": source_url, "people": people,
+            "organisations": organisations}
     sources = [{"title": source_title, "url": source_url}] if source_title or source_url else []
     try:
         with session.begin_nested():
-            event_in = parse(EventCreate, {**{k: v for k, v in form.items() if not k.startswith("source_")},
-                                           "sources": sources})
+            person_ids, organization_ids = contacts_service.resolve_names(session, people=people,
+                                                                          organisations=organisations)
+            fields = {k: v for k, v in form.items() if k in ("kind", "title", "start", "end", "place", "summary")}
+            event_in = parse(EventCreate, {**fields, "sources": sources, "person_ids": person_ids,
+                                           "organization_ids": organization_ids})
             service.create_event(session, campaign_id=campaign.id, event_in=event_in, actor=user)
     except CosignError as error:
         errors = {re.sub(r"^sources\.0\.|^sources\[0\]\.", "source_", k): v for k, v in _errors(error).items()}

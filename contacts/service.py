@@ -405,6 +405,42 @@ def stance_history(session: Session, *, person_id: int) -> list[AskHistory]:
     return list(grouped.values())
 
 
+def split_names(text: str) -> list[str]:
+    """Names typed in one field, one per line or separated by commas or semicolons."""
+    return list(dict.fromkeys(n.strip() for n in re.split(r"[\n,;]", text or "") if n.strip()))
+
+
+def resolve_names(session: Session, *, people: str = "", organisations: str = "",
+                  loc: tuple[str, str] = ("people", "organisations")) -> tuple[list[int], list[int]]:
+    """The directory ids of people and organisations typed by name (case and accents ignored).
+
+    A name nobody has, or that two people share, is an InvalidInput naming it.
+    """
+    errors: list[FieldError] = []
+    person_ids: list[int] = []
+    for name in split_names(people):
+        plain = normalise_name(name)
+        found = session.execute(sa.select(Person.id).where(
+            sa.or_(Person.search_name == plain, Person.search_name.startswith(f"{plain} ", autoescape=True)))
+            .limit(2)).scalars().all() if plain else []
+        if len(found) == 1:
+            person_ids.append(found[0])
+        else:
+            errors.append(FieldError(loc[0], f"no one called “{name}” in the directory" if not found else
+                                     f"more than one person is called “{name}”; add the other by hand"))
+    organization_ids: list[int] = []
+    for name in split_names(organisations):
+        found = session.execute(sa.select(Organization.id).where(sa.func.lower(Organization.name) == name.lower())
+                                .order_by(Organization.id).limit(1)).scalars().all()
+        if found:
+            organization_ids.append(found[0])
+        else:
+            errors.append(FieldError(loc[1], f"no organisation called “{name}”"))
+    if errors:
+        raise InvalidInput("Some names are not in the directory.", errors=errors)
+    return person_ids, organization_ids
+
+
 def list_asks(session: Session) -> list[Ask]:
     return list(session.execute(sa.select(Ask).order_by(Ask.campaign_id, Ask.position, Ask.id)).scalars())
 

@@ -82,6 +82,35 @@ def test_a_31_february_event_comes_back_with_the_error_beside_the_field(client, 
     assert service.list_events(session, campaign_id=campaign.id) == []
 
 
+def test_an_event_names_the_people_and_organisations_involved_from_the_directory(client, session):
+    from contacts import service as contacts_service
+    from contacts.models import OrgClassification
+
+    campaign = make_campaign(session)
+    liu = contacts_service.upsert_person(session, name="Liu Jianchao", identifiers={"test": "liu"})
+    contacts_service.upsert_person(session, name="Sarah Champion", identifiers={"test": "champion-1"})
+    contacts_service.upsert_person(session, name="Sarah Champion", identifiers={"test": "champion-2"})
+    chatham = contacts_service.get_or_create_organization(session, name="Chatham House",
+                                                          classification=OrgClassification.ngo)
+    _signed_in(client, session)
+    url = f"/campaigns/{campaign.slug}/timeline"
+    token = page_csrf(client, url)
+    refused = client.post(url, data={"csrf_token": token, "kind": "visit", "title": "Speech in London",
+                                     "start": "2024", "people": "liu jianchao, Sarah Champion, Nobody Known",
+                                     "organisations": "Chatham House"})
+    assert refused.status_code == 422
+    assert "more than one person is called “Sarah Champion”" in refused.text
+    assert "no one called “Nobody Known” in the directory" in refused.text and 'id="ev-people-error"' in refused.text
+    assert 'value="liu jianchao, Sarah Champion, Nobody Known"' in refused.text
+    assert service.list_events(session, campaign_id=campaign.id) == []
+    added = client.post(url, data={"csrf_token": token, "kind": "visit", "title": "Speech in London",
+                                   "start": "2024", "people": "Liu Jianchao", "organisations": "chatham house"})
+    assert added.status_code == 303
+    [event] = service.list_events(session, campaign_id=campaign.id)
+    view = service.event_views(session, [event])[0]
+    assert [p.id for p in view.people] == [liu.id] and [o.id for o in view.organizations] == [chatham.id]
+
+
 def test_the_timeline_filters_by_kind_and_period(client, session):
     campaign = make_campaign(session)
     make_event(session, campaign, kind="resolution", title="EP resolution", start="2022-06-09")
