@@ -877,9 +877,10 @@ def stance_summaries(session: Session, *, campaign_id: int, today: date | None =
     ask_ids = [ask.id for ask in asks]
     latest: dict[tuple[int, int], Position] = {}
     if ask_ids:
-        # The current stance is the latest recorded (highest id), as in the contacts domain.
-        for stance in session.exec(select(Stance).where(col(Stance.ask_id).in_(ask_ids)).order_by(Stance.id)):
-            latest[(stance.person_id, stance.ask_id)] = stance.position
+        for person_id, ask_id, position in session.exec(
+                select(Stance.person_id, Stance.ask_id, Stance.position)
+                .where(col(Stance.ask_id).in_(ask_ids), Stance.is_current == sa.true())):
+            latest[(person_id, ask_id)] = position
     person_ids = sorted({person_id for person_id, _ in latest})
     chamber_of: dict[int, str] = {}
     party_of: dict[int, str] = {}
