@@ -5,9 +5,10 @@ Setup (not measured): the demo campaign and its letter to the Prime Minister
 36 more signatories (40 in all), and N recipients imported from the UK Commons Popolo file
 (repeated as bench/import_people.py does) written on the letter as its addressees.
 
-Cosign: in one session, ``letters.service.recipients`` loads the recipients from the
-database, then ``render_letter`` renders the letter for each (signatories with their
-chamber and party, the cited evidence, the Document every format is written from).
+Cosign: in one session, ``letters.merge.LetterMerge`` loads the letter, its recipients,
+signatories (with their chamber and party) and cited evidence from the database, then
+renders the letter for each recipient: the Document every format is written from, and
+the HTML and text an e-mail carries.
 Baseline, in the same run: the same compiled subject and body templates rendered with
 ``Template.render`` and a context dict prepared beforehand for every recipient.
 
@@ -69,16 +70,19 @@ def _setup(size: int, work_dir: Path) -> int:
 def _cosign(letter_id: int) -> tuple[float, int]:
     from campaign.db import session_scope
     from letters import service
+    from letters.merge import LetterMerge
 
     start = time.perf_counter()
+    count = 0
     with session_scope() as session:
         letter = service.get_letter(session, letter_id=letter_id)
-        found = service.recipients(session, letter=letter)
-        for recipient in found:  # not kept: a send writes each one out and lets it go
-            document = service.render_letter(session, letter=letter, recipient=recipient)
+        for merged in LetterMerge(session, letter=letter):  # not kept: a send writes each one out and lets it go
+            count += 1
     elapsed = time.perf_counter() - start
+    document = merged.document
     assert len(document.notes) == CITATIONS and len(document.signatories) == SIGNATORIES
-    return elapsed, len(found)
+    assert merged.html and merged.text and "Dear " in merged.text
+    return elapsed, count
 
 
 def _prepared(letter_id: int):
@@ -129,13 +133,13 @@ def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], d
             migrate.upgrade(engine=engine)
             letter_id = _setup(size, work_dir)
             subject, body, contexts = _prepared(letter_id)
-            # The baseline is cheap: the best of three. Cosign once, to keep the run bounded.
+            # The best of three for both: the machines are shared, and one slow moment is not Cosign's.
             base_seconds, base_count = min(_baseline(subject, body, contexts) for _ in range(3))
-            cosign_seconds, cosign_count = _cosign(letter_id)
+            cosign_seconds, cosign_count = min(_cosign(letter_id) for _ in range(3))
             engine.dispose()
     assert base_count == cosign_count == size, (base_count, cosign_count, size)
-    notes = (f"{size:,} recipients, {CITATIONS} citations, {SIGNATORIES} signatories; Cosign loads recipients, "
-             f"signatories and evidence through letters.service and builds each Document "
+    notes = (f"{size:,} recipients, {CITATIONS} citations, {SIGNATORIES} signatories; Cosign (letters.merge) loads "
+             f"recipients, signatories and evidence, and renders each Document with its HTML and text "
              f"({1000 * cosign_seconds / size:.2f} ms/letter; baseline {1000 * base_seconds / size:.2f} ms/letter)")
     result = common.Result("merge", backend, size / cosign_seconds, size / base_seconds, "l/s", True, 0.5, 0.8, notes)
     return [result], {"merge (in-process render)": common.own_peak_rss_mb()}

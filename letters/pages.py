@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from campaign import service as campaign_service
 from campaign.accounts.models import Role, User
-from campaign.deps import AnyUser, SessionDep, allow, public
+from campaign.deps import SessionDep, allow, public
 from campaign.errors import Conflict, CosignError, InvalidInput
 from campaign.schemas import parse
 from campaign.web import field_errors, redirect, render

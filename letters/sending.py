@@ -24,7 +24,7 @@ from campaign.db import utcnow
 from campaign.errors import Conflict, FieldError
 from campaign.models import Campaign, EventKind
 from letters.models import Letter, LetterState
-from letters.rendering import to_html_fragment, to_pdf, to_text
+from letters.rendering import to_pdf
 from workers import outbox
 from workers.mail import Attachment
 from workers.models import OutboxKind, OutboxMessage, OutboxStatus
@@ -71,24 +71,25 @@ def delivery(session: Session, *, letter: Letter) -> Delivery:
 
 def schedule_letter(session: Session, *, letter: Letter, when: datetime, actor) -> list[OutboxMessage]:
     """Render the letter for each recipient with an address and queue it to go at ``when`` (aware)."""
-    from letters import service
+    from letters.merge import LetterMerge
 
-    letter.scheduled_at = when
+    letter.scheduled_at = when  # the letter is dated the day it goes
     addressee_ids = {a["person_id"] for a in letter.addressees if a.get("person_id")}
     addressee_emails = {a.get("email", "").lower() for a in letter.addressees if a.get("email")}
     campaign = session.get(Campaign, letter.campaign_id)
+    merge = LetterMerge(session, letter=letter)
     queued: list[OutboxMessage] = []
-    for recipient in service.recipients(session, letter=letter):
+    for recipient in merge.recipients:
         if not recipient.email:
             continue
         named_on_letter = (recipient.person_id in addressee_ids if recipient.person_id is not None
                            else recipient.email.lower() in addressee_emails)
-        document = service.render_letter(session, letter=letter, recipient=recipient)
-        attachments = [Attachment(pdf_filename(letter), "application/pdf", to_pdf(document))] if named_on_letter else []
+        merged = merge.render(recipient)
+        attachments = ([Attachment(pdf_filename(letter), "application/pdf", to_pdf(merged.document))]
+                       if named_on_letter else [])
         message = outbox.schedule(
             session, recipient_address=recipient.email, recipient_name=recipient.formal_name,
-            subject=document.subject or letter.title, text_body=to_text(document),
-            html_body=str(to_html_fragment(document)), scheduled_at=when,
+            subject=merged.subject or letter.title, text_body=merged.text, html_body=merged.html, scheduled_at=when,
             kind=OutboxKind.letter if named_on_letter else OutboxKind.personalised_letter,
             campaign_id=letter.campaign_id, reply_to=campaign.reply_to if campaign else None,
             attachments=attachments, actor=actor)

@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 import yaml
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import Session, select
@@ -29,8 +28,9 @@ from campaign.db import utcnow
 from campaign.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
 from campaign.models import Campaign, EvidenceVersion
 from campaign.settings import TEMPLATES_DIR, get_settings
-from contacts.models import Membership, Organization, OrgClassification, Person
+from contacts.models import Person
 from letters import sending
+from letters.recipients import PersonFacts, people_facts, recipient_for_person, recipients  # noqa: F401
 from letters.models import (Letter, LetterCitation, LetterKind, LetterState, LetterTemplate, LetterVersion,
                             Question, QuestionState, Signature, SignatureStatus, SigningInvitation)
 from letters.questions import Chamber, TablingRequest, addressed_minister, check_question, department_of, \
@@ -443,80 +443,6 @@ def cited_versions(session: Session, *, letter_id: int) -> list[tuple[LetterCita
     return list(session.execute(select(LetterCitation, EvidenceVersion)
                                 .join(EvidenceVersion, EvidenceVersion.id == LetterCitation.evidence_version_id)
                                 .where(LetterCitation.letter_id == letter_id).order_by(LetterCitation.number)).all())
-
-
-@dataclass
-class PersonFacts:
-    chamber: str = ""
-    party: str = ""
-    country: str = ""
-
-
-def people_facts(session: Session, person_ids: Iterable[int]) -> dict[int, PersonFacts]:
-    """Each person's current chamber, party and country, in one query."""
-    ids = sorted(set(person_ids))
-    facts = {person_id: PersonFacts() for person_id in ids}
-    if not ids:
-        return facts
-    party = aliased(Organization)
-    today = date.today()
-    rows = session.execute(
-        sa.select(Membership, Organization, party)
-        .join(Organization, Organization.id == Membership.organization_id)
-        .outerjoin(party, party.id == Membership.on_behalf_of_id)
-        .where(Membership.person_id.in_(ids), sa.or_(Membership.end_date.is_(None), Membership.end_date >= today))
-        .order_by(Membership.person_id, Membership.id))
-    for membership, org, party_org in rows:
-        fact = facts[membership.person_id]
-        if org.classification in (OrgClassification.chamber, OrgClassification.parliament) and not fact.chamber:
-            fact.chamber = org.name
-            fact.country = fact.country or membership.country or org.country
-            if party_org is not None and not fact.party:
-                fact.party = party_org.name
-        elif org.classification == OrgClassification.party and not fact.party:
-            fact.party = org.name
-        if not fact.country:
-            fact.country = membership.country or org.country
-    return facts
-
-
-def recipient_for_person(person: Person, facts: PersonFacts, office: str = "") -> Recipient:
-    return Recipient(name=person.name, given_name=person.given_name, family_name=person.family_name,
-                     honorific_prefix=person.honorific_prefix, honorific_suffix=person.honorific_suffix,
-                     office=office, chamber=facts.chamber, party=facts.party, country=facts.country,
-                     email=person.email, address_lines=tuple(a.get("value", "") for a in person.addresses[:1]),
-                     person_id=person.id)
-
-
-def recipients(session: Session, *, letter: Letter) -> list[Recipient]:
-    """The addressees written on the letter, then the people its segment selects now."""
-    person_ids = [a["person_id"] for a in letter.addressees if a.get("person_id")]
-    if letter.recipient_segment_id:
-        from contacts import service as contacts_service
-
-        person_ids += contacts_service.segment_person_ids(session, segment_id=letter.recipient_segment_id)
-    people = {p.id: p for p in session.exec(select(Person).where(Person.id.in_(person_ids)))} if person_ids else {}
-    facts = people_facts(session, people)
-    found: list[Recipient] = []
-    seen: set[int] = set()
-    for addressee in letter.addressees:
-        if addressee.get("person_id"):
-            person = people.get(addressee["person_id"])
-            if person is not None and person.id not in seen:
-                seen.add(person.id)
-                found.append(recipient_for_person(person, facts[person.id], addressee.get("office", "")))
-        else:
-            found.append(Recipient(name=addressee.get("name", ""), given_name=addressee.get("given_name", ""),
-                                   family_name=addressee.get("family_name", ""),
-                                   honorific_prefix=addressee.get("honorific_prefix", ""),
-                                   honorific_suffix=addressee.get("honorific_suffix", ""),
-                                   office=addressee.get("office", ""), email=addressee.get("email", ""),
-                                   address_lines=tuple(addressee.get("address_lines", []))))
-    for person_id in person_ids:
-        if person_id not in seen and person_id in people:
-            seen.add(person_id)
-            found.append(recipient_for_person(people[person_id], facts[person_id]))
-    return found
 
 
 def letter_signatories(session: Session, *, letter_id: int) -> list[Signatory]:

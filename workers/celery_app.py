@@ -36,8 +36,8 @@ def make_celery() -> Celery:
         beat_schedule={
             "system.heartbeat": {"task": "system.heartbeat", "schedule": 30.0},
             # Short and cheap (an index range scan); the outbox rows, not the broker, hold the schedule.
-            # Every second: a message waits on average half this before it is claimed.
-            "outbox.dispatch_due": {"task": "outbox.dispatch_due", "schedule": 1.0,
+            # A message waits on average half this before it is claimed; an idle run is one index probe.
+            "outbox.dispatch_due": {"task": "outbox.dispatch_due", "schedule": 0.5,
                                     "options": {"expires": 10.0}},
             # Idempotent, so running it more often than daily only makes follow-ups appear sooner.
             "followups.scan": {"task": "followups.scan", "schedule": 3600.0, "options": {"expires": 600.0}},

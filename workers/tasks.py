@@ -34,10 +34,8 @@ def dispatch_due() -> int:
     """Claim the messages that are due and enqueue their delivery once the claim has committed."""
     rules = outbox.SendingRules.from_settings()
     with session_scope() as session:
-        claim = outbox.dispatch_due(session, enqueue=_enqueue_delivery, rules=rules)
-    if len(claim.ids) >= rules.dispatch_limit:
-        # A backlog: claim the next lot now rather than at the next beat.
-        dispatch_due.delay()
+        # A backlog: the next dispatch is queued ahead of this claim's deliveries.
+        claim = outbox.dispatch_due(session, enqueue=_enqueue_delivery, rules=rules, backlog=dispatch_due.delay)
     return len(claim.ids)
 
 

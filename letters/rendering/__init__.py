@@ -7,7 +7,14 @@ from letters.rendering.engine import (DEFAULT_LIMITS, EvidenceLookup, EvidenceSn
 from letters.rendering.html import to_html_fragment, to_print_html
 from letters.rendering.pdf import to_pdf
 from letters.rendering.text import to_text
-from letters.rendering.word import to_docx
+
+
+def to_docx(document: Document) -> bytes:
+    """The letter as a Word document (python-docx and lxml are loaded only by the processes that write one)."""
+    from letters.rendering.word import to_docx as write
+
+    return write(document)
+
 
 __all__ = [
     "CampaignInfo", "Document", "MergeContext", "Recipient", "Sender", "Signatory", "format_date",

@@ -323,12 +323,17 @@ class Document:
         return tuple(note.snapshot for note in self.notes)
 
     def signatory_groups(self) -> list[tuple[str, list[Signatory]]]:
-        groups: list[tuple[str, list[Signatory]]] = []
-        for signatory in self.signatories:
-            if not groups or groups[-1][0] != signatory.chamber:
-                groups.append((signatory.chamber, []))
-            groups[-1][1].append(signatory)
-        return groups
+        return signatory_groups(self.signatories)
+
+
+def signatory_groups(signatories: Sequence[Signatory]) -> list[tuple[str, list[Signatory]]]:
+    """Consecutive signatories of the same chamber, as the signatory block shows them."""
+    groups: list[tuple[str, list[Signatory]]] = []
+    for signatory in signatories:
+        if not groups or groups[-1][0] != signatory.chamber:
+            groups.append((signatory.chamber, []))
+        groups[-1][1].append(signatory)
+    return groups
 
 
 def _inline(text: str) -> tuple[Inline, ...]:
@@ -348,21 +353,40 @@ def _inline(text: str) -> tuple[Inline, ...]:
     return tuple(parts)
 
 
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def chunks(text: str) -> list[str]:
+    """The rendered body cut into the texts of its blocks (paragraphs, headings, evidence)."""
+    found = []
+    for chunk in PARAGRAPH_BREAK.split(text.replace("\r\n", "\n")):
+        chunk = "\n".join(line.rstrip() for line in chunk.strip("\n").split("\n")).strip()
+        if chunk:
+            found.append(chunk)
+    return found
+
+
+def evidence_index(chunk: str) -> int | None:
+    """The index in ``Citations.blocks`` of the evidence a chunk places, or None for text."""
+    only = MARKER.fullmatch(chunk)
+    return int(only.group(2)) if only and only.group(1) == BLOCK_OPEN else None
+
+
+def block_of(chunk: str, placed: tuple[EvidenceSnapshot, int] | None = None) -> Block:
+    """One block from its chunk; ``placed`` is the (snapshot, note number) of an evidence chunk."""
+    if placed is not None:
+        snapshot, number = placed
+        return Table(snapshot, number) if snapshot.kind == "table" else Figure(snapshot, number)
+    if chunk.startswith("## ") or chunk.startswith("# "):
+        return Paragraph(_inline(chunk.lstrip("#").strip()), heading=True)
+    return Paragraph(_inline(chunk))
+
+
 def _blocks(text: str, citations: Citations) -> list[Block]:
     blocks: list[Block] = []
-    for chunk in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n")):
-        chunk = "\n".join(line.rstrip() for line in chunk.strip("\n").split("\n")).strip()
-        if not chunk:
-            continue
-        only = MARKER.fullmatch(chunk)
-        if only and only.group(1) == BLOCK_OPEN:
-            snapshot, number = citations.blocks[int(only.group(2))]
-            blocks.append(Table(snapshot, number) if snapshot.kind == "table" else Figure(snapshot, number))
-            continue
-        if chunk.startswith("## ") or chunk.startswith("# "):
-            blocks.append(Paragraph(_inline(chunk.lstrip("#").strip()), heading=True))
-            continue
-        blocks.append(Paragraph(_inline(chunk)))
+    for chunk in chunks(text):
+        index = evidence_index(chunk)
+        blocks.append(block_of(chunk, citations.blocks[index] if index is not None else None))
     return blocks
 
 

@@ -307,25 +307,74 @@ def _compile(source: str, part: str, limits: Limits):
         raise SandboxRefused(exc.message, part=part, line=exc.line) from None
     filename = f"<letter-template:{part}>"
     code = env.compile(source, filename=filename)
-    return env.template_class.from_code(env, code, env.make_globals(None), None), filename
+    return env.template_class.from_code(env, code, env.make_globals(None), None), filename, _may_run_long(tree)
+
+
+def _may_run_long(tree: nodes.Template) -> bool:
+    """Whether a template has loops, macros or call blocks: the only ways it can run for long.
+
+    Without them each expression runs at most once, on values the limits already bound, so
+    the line-by-line time guard (which makes a rendering several times slower) is not needed.
+    """
+    return any(True for _ in tree.find_all((nodes.For, nodes.Macro, nodes.CallBlock)))
+
+
+_BRANCHING = (nodes.If, nodes.CondExpr, nodes.And, nodes.Or, nodes.For, nodes.Macro, nodes.CallBlock,
+              nodes.FilterBlock)
+
+
+@lru_cache(maxsize=256)
+def fixed_citations(source: str, limits: Limits = DEFAULT_LIMITS) -> bool:
+    """Whether a template cites the same items in the same order whatever the recipient.
+
+    True when every cite()/evidence() is a direct call with a literal slug outside any
+    condition, loop or macro: then the footnote numbering of one recipient is everyone's.
+    """
+    tree = _environment(limits).parse(_PRIVATE.sub("", source))
+
+    def fixed(node: nodes.Node, branching: bool) -> bool:
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) \
+                and node.node.name in ("cite", "evidence"):
+            if branching or node.kwargs or node.dyn_args or node.dyn_kwargs or len(node.args) != 1 \
+                    or not (isinstance(node.args[0], nodes.Const) and isinstance(node.args[0].value, str)):
+                return False
+            return True
+        if isinstance(node, nodes.Name) and node.name in ("cite", "evidence"):
+            return False  # passed around or renamed: its calls cannot be followed
+        inner = branching or isinstance(node, _BRANCHING)
+        return all(fixed(child, inner) for child in node.iter_child_nodes())
+
+    return fixed(tree, False)
+
+
+@lru_cache(maxsize=256)
+def uses_name(source: str, name: str, limits: Limits = DEFAULT_LIMITS) -> bool:
+    """Whether a template reads the variable ``name`` (e.g. whether it depends on the recipient)."""
+    tree = _environment(limits).parse(_PRIVATE.sub("", source))
+    return any(node.name == name for node in tree.find_all(nodes.Name))
 
 
 def render_text(source: str, *, context: Mapping[str, Any], citations: Citations, part: str = "body",
                 recipient: str = "", limits: Limits = DEFAULT_LIMITS) -> str:
     """Render one template part to text with citation markers; every failure is a RenderError."""
-    template, filename = _compile(source, part, limits)
+    template, filename, may_run_long = _compile(source, part, limits)
     values = {**context, "cite": citations.cite, "evidence": citations.evidence}
-    guard = _Guard(filename, limits.max_seconds)
     previous = sys.gettrace()
     chunks: list[str] = []
     size = 0
-    sys.settrace(guard.global_trace)
+    if may_run_long:
+        sys.settrace(_Guard(filename, limits.max_seconds).global_trace)
     try:
-        for chunk in template.generate(values):
-            size += len(chunk)
-            if size > limits.max_output_chars:
+        if may_run_long:  # stopped as soon as the output is too long
+            for chunk in template.generate(values):
+                size += len(chunk)
+                if size > limits.max_output_chars:
+                    raise _OverBudget(f"the rendered text is longer than {limits.max_output_chars} characters")
+                chunks.append(chunk)
+        else:  # without loops its output is bounded: checked once it is written
+            chunks.append(template.render(values))
+            if len(chunks[0]) > limits.max_output_chars:
                 raise _OverBudget(f"the rendered text is longer than {limits.max_output_chars} characters")
-            chunks.append(chunk)
     except RenderError as exc:
         raise type(exc)(exc.message, part=part, line=exc.line or _template_line(exc, filename),
                         field_name=exc.field_name, recipient=recipient) from None
@@ -346,5 +395,6 @@ def render_text(source: str, *, context: Mapping[str, Any], citations: Citations
         raise RenderError(f"{type(exc).__name__}: {exc}", part=part, line=_template_line(exc, filename),
                           recipient=recipient) from None
     finally:
-        sys.settrace(previous)
+        if may_run_long:
+            sys.settrace(previous)
     return "".join(chunks)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from letters.rendering.document import Document, Figure, LineBreak, Note, NoteRef, Paragraph, Table, Text
+from letters.rendering.document import (Block, Document, Figure, LineBreak, Note, NoteRef, Paragraph, Sender,
+                                       Signatory, Table, Text, signatory_groups)
 
 
 def _note_map(document: Document) -> dict[int, Note]:
@@ -24,11 +25,68 @@ def _note_body(note: Note) -> Markup:
     return text
 
 
+# The parts of a letter's HTML, each a function of what it shows, so that a merge for
+# thousands of recipients (letters.merge) can write the parts they share once.
+
+
+def letterhead_html(letterhead: Sender) -> str:
+    if not (letterhead.organisation or letterhead.name):
+        return ""
+    lines = [letterhead.organisation or letterhead.name, *letterhead.address_lines]
+    if letterhead.email:
+        lines.append(letterhead.email)
+    return ('<header class="letterhead"><p class="letterhead-name">'
+            + "<br>".join(str(escape(line)) for line in lines[:1])
+            + "</p>" + "".join(f'<p class="letterhead-line">{escape(line)}</p>' for line in lines[1:])
+            + "</header>")
+
+
+def date_html(date_text: str) -> str:
+    return f'<p class="letter-date">{escape(date_text)}</p>'
+
+
+def addressee_html(addressee: tuple[str, ...]) -> str:
+    if not addressee:
+        return ""
+    return '<address class="addressee">' + "<br>".join(str(escape(x)) for x in addressee) + "</address>"
+
+
+def subject_html(subject: str) -> str:
+    return f'<p class="letter-subject">{escape(subject)}</p>' if subject else ""
+
+
+def signatories_html(signatories: tuple[Signatory, ...]) -> str:
+    if not signatories:
+        return ""
+    out = ['<section class="signatories"><h2>Signatories</h2>']
+    for chamber, people in signatory_groups(signatories):
+        if chamber:
+            out.append(f"<h3>{escape(chamber)}</h3>")
+        out.append('<ul class="signatory-list">')
+        for person in people:
+            title = f'<span class="signatory-title">{escape(person.printed_title)}</span>' \
+                if person.printed_title else ""
+            out.append(f'<li><span class="signatory-name">{escape(person.printed_name)}</span>{title}</li>')
+        out.append("</ul>")
+    out.append("</section>")
+    return "".join(out)
+
+
+def endnotes_html(notes: tuple[Note, ...] | list[Note]) -> str:
+    if not notes:
+        return ""
+    items = "".join(f'<li id="note-{n.number}" value="{n.number}">{_note_body(n)}</li>' for n in notes)
+    return f'<section class="notes"><h2>Notes</h2><ol>{items}</ol></section>'
+
+
+def article_html(head: str, body: str, signatories: str, notes: str) -> str:
+    return f'<article class="letter">{head}<div class="letter-body">{body}</div>{signatories}{notes}</article>'
+
+
 class _Writer:
-    def __init__(self, document: Document, print_mode: bool):
-        self.document = document
+    def __init__(self, notes: dict[int, Note], print_mode: bool):
         self.print_mode = print_mode
-        self.notes = _note_map(document)
+        self.notes = notes
         self.placed: set[int] = set()
 
     def ref(self, number: int) -> str:
@@ -70,55 +128,25 @@ class _Writer:
                     f'{self.ref(block.note)}</caption><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>')
         raise TypeError(block)
 
-    def signatories(self) -> str:
-        if not self.document.signatories:
-            return ""
-        out = ['<section class="signatories"><h2>Signatories</h2>']
-        for chamber, people in self.document.signatory_groups():
-            if chamber:
-                out.append(f"<h3>{escape(chamber)}</h3>")
-            out.append('<ul class="signatory-list">')
-            for person in people:
-                title = f'<span class="signatory-title">{escape(person.printed_title)}</span>' \
-                    if person.printed_title else ""
-                out.append(f'<li><span class="signatory-name">{escape(person.printed_name)}</span>{title}</li>')
-            out.append("</ul>")
-        out.append("</section>")
-        return "".join(out)
-
-    def endnotes(self) -> str:
-        remaining = [n for n in self.document.notes if n.number not in self.placed]
-        if not remaining:
-            return ""
-        items = "".join(f'<li id="note-{n.number}" value="{n.number}">{_note_body(n)}</li>' for n in remaining)
-        return f'<section class="notes"><h2>Notes</h2><ol>{items}</ol></section>'
-
-    def article(self) -> str:
-        d = self.document
-        head = []
-        if d.letterhead.organisation or d.letterhead.name:
-            lines = [d.letterhead.organisation or d.letterhead.name, *d.letterhead.address_lines]
-            if d.letterhead.email:
-                lines.append(d.letterhead.email)
-            head.append('<header class="letterhead"><p class="letterhead-name">'
-                        + "<br>".join(str(escape(line)) for line in lines[:1])
-                        + "</p>" + "".join(f'<p class="letterhead-line">{escape(line)}</p>' for line in lines[1:])
-                        + "</header>")
-        head.append(f'<p class="letter-date">{escape(d.date_text)}</p>')
-        if d.addressee:
-            head.append('<address class="addressee">' + "<br>".join(str(escape(x)) for x in d.addressee)
-                        + "</address>")
-        if d.subject:
-            head.append(f'<p class="letter-subject">{escape(d.subject)}</p>')
+    def article(self, d: Document) -> str:
+        head = letterhead_html(d.letterhead) + date_html(d.date_text) + addressee_html(d.addressee) \
+            + subject_html(d.subject)
         body = "".join(self.block(b) for b in d.blocks)
-        signatories = self.signatories()
-        notes = self.endnotes()
-        return f'<article class="letter">{"".join(head)}<div class="letter-body">{body}</div>{signatories}{notes}</article>'
+        return article_html(head, body, signatories_html(d.signatories),
+                            endnotes_html([n for n in d.notes if n.number not in self.placed]))
+
+
+_FRAGMENT = _Writer({}, print_mode=False)
+
+
+def fragment_block(block: Block) -> str:
+    """One block of the body as the page fragment writes it (note references link to the notes)."""
+    return _FRAGMENT.block(block)
 
 
 def to_html_fragment(document: Document) -> Markup:
     """The letter as an <article> for a web page, notes as a numbered list at the end."""
-    return Markup(_Writer(document, print_mode=False).article())
+    return Markup(_Writer({}, print_mode=False).article(document))
 
 
 PRINT_CSS = """
@@ -163,7 +191,7 @@ a { color: inherit; text-decoration: none; }
 
 def to_print_html(document: Document) -> str:
     """A whole A4 page for WeasyPrint: footnotes float to the foot of the page where first cited."""
-    article = _Writer(document, print_mode=True).article()
+    article = _Writer(_note_map(document), print_mode=True).article(document)
     title = escape(document.subject or document.campaign.name)
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
             f"<style>{PRINT_CSS}</style></head><body>{article}</body></html>")

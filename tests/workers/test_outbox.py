@@ -246,6 +246,18 @@ def test_dispatch_enqueues_only_after_the_claim_commits(session):
     assert [len(ids) for ids, _ in enqueued] == [2, 2, 1] and {t for _, t in enqueued} == {claim.token}
 
 
+def test_a_full_claim_queues_the_next_dispatch_ahead_of_its_deliveries(session):
+    for n in range(5):
+        make_message(session, number=n)
+    calls = []
+    rules = outbox.SendingRules(per_domain_per_minute=0, batch_size=2, dispatch_limit=3)
+    for _ in range(2):
+        outbox.dispatch_due(session, enqueue=lambda ids, token: calls.append(len(ids)), rules=rules,
+                            backlog=lambda: calls.append("next dispatch"))
+        session.commit()
+    assert calls == ["next dispatch", 2, 1, 2]  # the second claim (2 rows) was not full: nothing more due
+
+
 def test_dispatch_enqueues_nothing_when_the_claim_rolls_back(session):
     make_message(session)
     enqueued = []
