@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email import message_from_bytes
 from email.policy import default as default_policy
 
@@ -106,3 +107,44 @@ def test_file_backend_writes_one_eml_per_message_id(tmp_path):
     assert not list((tmp_path / "outbox").glob(".tmp-*"))
     parsed = message_from_bytes(files[0].read_bytes(), policy=default_policy)
     assert parsed["Message-ID"] == "<cosign.7.abcdef123456@ngo.example>"
+
+
+WIRE_CASES = {
+    "text and html": letter(attachments=(), recipient_name="Member 1", subject="Stop the visit (1)",
+                            text_body="Dear Member 1,\n\nPlease sign.\n", html_body="<p>Dear Member 1</p>"),
+    "non-ascii names, subject and body": letter(attachments=(), html_body=""),
+    "mixed line ends and threading": letter(attachments=(), text_body="From here\r\nline two\rthree\nFrom x",
+                                            html_body="<p>Zoë — é</p>\n", in_reply_to="<cosign.3.aaa@ngo.example>"),
+    "long lines and odd spacing": letter(attachments=(), subject="Two  spaces\tand a tab ",
+                                         text_body="a" * 200 + "\n" + "é" * 100, html_body="<p>" + "x " * 300 + "</p>"),
+    "an ascii line over 998 characters": letter(attachments=(), text_body="Dear Member,\n" + "word " * 400,
+                                                html_body="<p>" + "<span>x</span>" * 120 + "</p>"),
+    "a header to fold": letter(attachments=(), subject="A subject long enough that the line has to be folded at "
+                                                       "seventy-eight characters", references="<a@b> <c@d>"),
+    "an attachment": letter(),
+}
+
+
+@pytest.mark.parametrize("name", WIRE_CASES)
+def test_the_wire_bytes_are_what_the_email_package_writes(name):
+    """message_bytes writes the common message itself; it must match the email package byte for byte."""
+    from workers.mail import WIRE_POLICY, message_bytes
+
+    mail = WIRE_CASES[name]
+    boundaries = ("=_cosign_" + "a" * 32, "=_cosign_" + "b" * 32)
+    ours = message_bytes(mail, boundaries=boundaries)
+    package = build_message(mail, boundaries=boundaries).as_bytes(policy=WIRE_POLICY)
+    undated = (lambda raw: re.sub(rb"\r\nDate: [^\r]*", b"", raw))
+    assert undated(ours) == undated(package)
+    parsed = message_from_bytes(ours, policy=default_policy)
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n").replace("\r", "\n") \
+        == mail.text_body.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def test_no_line_on_the_wire_is_longer_than_smtp_allows():
+    """An ASCII letter whose HTML is one long line went out as 7bit and a real server refused it."""
+    from workers.mail import MAX_LINE, message_bytes
+
+    raw = message_bytes(WIRE_CASES["an ascii line over 998 characters"])
+    assert max(len(line) for line in raw.split(b"\r\n")) <= MAX_LINE
+    assert b"Content-Transfer-Encoding: quoted-printable" in raw
