@@ -102,12 +102,19 @@ def backend() -> str:
 
 @pytest.fixture(scope="session")
 def live_cosign():
-    """`campaign serve` (web, worker, beat) on its own database, shared by the tests that need it."""
+    """`campaign serve` (web, worker, beat) on its own database, delivering to a real SMTP server (the
+    sink, as ``live_cosign.sink``), shared by the tests that need it."""
     from tests import live
+    from tests.workers.smtp_sink import SmtpSink
 
-    instance = live.start(RUN_DIR)
-    yield instance
-    instance.stop()
+    sink = SmtpSink().start()
+    try:
+        instance = live.start(RUN_DIR, MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port))
+        instance.sink = sink
+        yield instance
+        instance.stop()
+    finally:
+        sink.stop()
 
 
 @pytest.fixture(scope="session")

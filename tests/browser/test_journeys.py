@@ -117,13 +117,15 @@ def test_journey_1_staff_draft_a_cited_letter_get_it_approved_and_invite_signers
     staff.get_by_label("What do we ask?").fill(ASK)
     staff.get_by_role("button", name="Add the ask").click()
     assert _flash(staff) == f"Added the ask {ASK}."
+    _shot(staff, screenshot_dir, "journey1-campaign-settings")
     # Letters that get no answer in two days are followed up.
+    staff.get_by_role("link", name="Change when to follow up").click()
     rule = staff.get_by_role("form", name="Sent letters")
     rule.get_by_label("Follow these up").check()
     rule.get_by_label("After how many days without a response").fill("2")
     rule.get_by_role("button", name="Save").click()
     assert _flash(staff) == "Follow-ups on sent letters: after 2 days."
-    _shot(staff, screenshot_dir, "journey1-campaign-settings")
+    _shot(staff, screenshot_dir, "journey1-follow-up-rules")
     staff.goto(f"{base}/campaigns/stop-the-london-visit/evidence/new")
     staff.get_by_label("Slug (how letters cite it)").fill(EVIDENCE_SLUG)
     staff.get_by_label("Kind").select_option("table")

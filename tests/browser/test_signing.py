@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import email
-import re
-import time
-from email import policy
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests import live
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import mailed, sign_in, signing_link
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,17 +20,9 @@ def _api(instance) -> httpx.Client:
     return httpx.Client(base_url=instance.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
 
 
-def _mailed_link(outbox: Path, address: str, timeout: float = 60) -> str:
-    """The signing link in the invitation the worker delivered to ``address`` (file mail backend)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in outbox.glob("*.eml"):
-            message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-            if address.lower() in str(message["To"]).lower():
-                text = message.get_body(preferencelist=("plain",)).get_content()
-                return re.search(r"https?://\S+/sign/\S+", text).group(0)
-        time.sleep(0.3)
-    raise AssertionError(f"no invitation to {address} in {outbox}")
+def _mailed_link(instance, address: str) -> str:
+    """The signing link in the invitation the worker delivered to ``address``."""
+    return signing_link(mailed(instance, address))
 
 
 def test_a_signer_signs_from_the_mailed_link_and_the_coordinator_sees_it(live_cosign, page, browser,
@@ -64,7 +52,7 @@ def test_a_signer_signs_from_the_mailed_link_and_the_coordinator_sees_it(live_co
     assert page.locator("#count-no-answer").inner_text() == "2"
 
     champion = next(person for person in people if "Champion" in person["name"])
-    link = _mailed_link(Path(live_cosign.env["VAR_DIR"]) / "outbox", champion["email"])
+    link = _mailed_link(live_cosign, champion["email"])
     signer = browser.new_context(viewport={"width": 390, "height": 844}).new_page()  # on a phone
     signer.goto(link)
     assert signer.get_by_role("heading", name="Second letter on the visit").is_visible()
