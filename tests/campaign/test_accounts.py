@@ -260,3 +260,17 @@ def test_an_api_call_succeeds_while_another_process_holds_the_write_lock(backend
         cleanup.execute(sa.delete(ApiToken).where(ApiToken.user_id == user_id))
         cleanup.execute(sa.delete(User).where(User.id == user_id))
         cleanup.commit()
+
+
+def test_a_password_hashed_with_older_settings_is_redone_at_sign_in(session):
+    from argon2 import PasswordHasher
+
+    from campaign.accounts import service as accounts
+
+    user = make_user(session, role=Role.staff)
+    user.password_hash = PasswordHasher().hash("an older strong password")  # the library's 64 MiB default
+    session.add(user)
+    session.flush()
+    assert accounts.authenticate(session, email=user.email, password="an older strong password",
+                                 ip_address="127.0.0.1") is not None
+    assert "m=19456,t=2,p=1" in user.password_hash
