@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
 
@@ -139,27 +140,32 @@ def _invitation_candidates(session: Session, rule: FollowUpRule, now: datetime) 
 
 
 def _letter_candidates(session: Session, rule: FollowUpRule, now: datetime) -> Iterable[Candidate]:
-    """Sent letters to people in the directory, and letter e-mails sent to a known address."""
-    letters = session.exec(select(Letter).where(Letter.campaign_id == rule.campaign_id,
-                                                Letter.state == LetterState.sent, Letter.sent_at.is_not(None)))
-    for letter in letters:
+    """Letters and letter e-mails that became due since the rule's last scan.
+
+    Due means sent at least ``rule.days`` ago; items that were due at an earlier scan were
+    followed up then (or had a response), so each scan reads only the window since the last.
+    """
+    cutoff = now - timedelta(days=rule.days)
+    since = rule.scanned_through
+    letters = select(Letter).where(Letter.campaign_id == rule.campaign_id, Letter.state == LetterState.sent,
+                                   Letter.sent_at.is_not(None), Letter.sent_at <= cutoff)
+    if since is not None:
+        letters = letters.where(Letter.sent_at > since)
+    for letter in session.exec(letters):
         for addressee in letter.addressees:
             person_id = addressee.get("person_id")
             if person_id:
                 yield Candidate(f"letter:{letter.id}:person:{person_id}", letter.campaign_id, int(person_id),
                                 letter.sent_at, letter_id=letter.id)
-    mails = session.exec(select(OutboxMessage, Person)
-                         .join(Person, Person.email == OutboxMessage.recipient_address)
-                         .where(OutboxMessage.campaign_id == rule.campaign_id,
-                                OutboxMessage.status == OutboxStatus.sent,
-                                OutboxMessage.kind.in_(LETTER_MAIL_KINDS)))
-    seen: set[int] = set()
-    for message, person in mails:
-        if message.id in seen or message.sent_at is None:
-            continue
-        seen.add(message.id)
-        yield Candidate(f"outbox:{message.id}", rule.campaign_id, person.id, message.sent_at,
-                        outbox_message_id=message.id)
+    mails = (sa.select(OutboxMessage.id, OutboxMessage.sent_at, sa.func.min(Person.id))
+             .join(Person, Person.email == OutboxMessage.recipient_address)
+             .where(OutboxMessage.campaign_id == rule.campaign_id, OutboxMessage.sent_at <= cutoff,
+                    OutboxMessage.status == OutboxStatus.sent, OutboxMessage.kind.in_(LETTER_MAIL_KINDS))
+             .group_by(OutboxMessage.id, OutboxMessage.sent_at))
+    if since is not None:
+        mails = mails.where(OutboxMessage.sent_at > since)
+    for message_id, sent_at, person_id in session.execute(mails):
+        yield Candidate(f"outbox:{message_id}", rule.campaign_id, person_id, sent_at, outbox_message_id=message_id)
 
 
 def scan_followups(session: Session, *, now: datetime | None = None) -> list[FollowUp]:
@@ -171,6 +177,10 @@ def scan_followups(session: Session, *, now: datetime | None = None) -> list[Fol
     for rule in rules:
         finder = _invitation_candidates if rule.applies_to is FollowUpSource.signing_invitation else _letter_candidates
         candidates = [c for c in finder(session, rule, now) if c.sent_at + timedelta(days=rule.days) <= now]
+        if rule.applies_to is FollowUpSource.letter:
+            cutoff = now - timedelta(days=rule.days)
+            rule.scanned_through = max(cutoff, rule.scanned_through) if rule.scanned_through else cutoff
+            session.add(rule)
         if not candidates:
             continue
         keys = [c.source_key for c in candidates]

@@ -292,6 +292,9 @@ class FollowUpRule(SQLModel, table=True):
     days: int = 14
     action: FollowUpAction = Field(default=FollowUpAction.remind_owner, sa_type=str_enum(FollowUpAction))
     enabled: bool = True
+    scanned_through: datetime | None = Field(
+        default=None, sa_type=UTCDateTime,
+        description="Sent items up to this time have been looked at; the next scan starts after it.")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -59,6 +59,8 @@ class OutboxMessage(SQLModel, table=True):
         sa.Index("ix_outbox_message_due", "status", "next_attempt_at", "paused"),
         sa.Index("ix_outbox_message_campaign_id_claimed_at", "campaign_id", "claimed_at"),
         sa.Index("ix_outbox_message_recipient_domain_claimed_at", "recipient_domain", "claimed_at"),
+        # The follow-up scan: a campaign's messages sent in a window of time.
+        sa.Index("ix_outbox_message_campaign_id_sent_at", "campaign_id", "sent_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -120,6 +120,31 @@ def test_sent_letter_mail_is_followed_up_and_a_response_closes_it(session):
     assert followups.scan_followups(session, now=utcnow() + timedelta(days=40)) == []
 
 
+def test_each_scan_reads_the_mail_that_became_due_since_the_last(session):
+    staff, campaign, ask, member, letter = setup_world(session)
+    other = make_member(session, "Later Member", family_name="Later")
+    start = utcnow()
+
+    def sent(person, days_after_start):
+        message = outbox.schedule(session, recipient_address=person.email, subject="Visit of Liu Jianchao",
+                                  text_body="Dear Member", scheduled_at=start, kind=OutboxKind.letter,
+                                  campaign_id=campaign.id, actor=staff)
+        message.status, message.sent_at = OutboxStatus.sent, start + timedelta(days=days_after_start)
+        return message
+
+    first, later = sent(member, 0), sent(other, 3)
+    seven_days = rule(session, campaign, staff, applies_to=FollowUpSource.letter, days=7)
+    [due] = followups.scan_followups(session, now=start + timedelta(days=8))
+    assert due.outbox_message_id == first.id
+    assert seven_days.scanned_through == start + timedelta(days=1)
+    [then] = followups.scan_followups(session, now=start + timedelta(days=11))
+    assert then.outbox_message_id == later.id and seven_days.scanned_through == start + timedelta(days=4)
+    assert followups.scan_followups(session, now=start + timedelta(days=12)) == []
+    # A clock that goes back (a scan run by hand with an older time) does not move the window back.
+    assert followups.scan_followups(session, now=start + timedelta(days=9)) == []
+    assert seven_days.scanned_through == start + timedelta(days=5)
+
+
 def test_an_approved_letter_chaser_threads_under_the_original(session):
     staff, campaign, ask, member, letter = setup_world(session)
     message = outbox.schedule(session, recipient_address=member.email, subject="Visit of Liu Jianchao",
