@@ -152,6 +152,18 @@ def readable_rows(reader: Any, dataset: Dataset) -> Iterable[list[str]]:
         dataset.problem(f"line {reader.line_num}", f"not a readable CSV: {message}")
 
 
+def data_lines(dataset: Dataset, header: list[str], rows: Iterable[list[str]]) -> Iterable[tuple[int, list[str]]]:
+    """Each non-blank row after the header with its line number; a row with the wrong number of
+    cells is a problem at its line and is left out."""
+    for line, cells in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            dataset.problem(f"line {line}", f"{len(cells)} cells where the header has {len(header)}")
+            continue
+        yield line, cells
+
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 

@@ -6,8 +6,8 @@ import csv
 from collections.abc import Iterable
 from typing import Any
 
-from contacts.imports.core import (Dataset, MembershipRecord, OrgRecord, PersonRecord, looks_like_email, parse_date,
-                                   person_values, readable_rows)
+from contacts.imports.core import (Dataset, MembershipRecord, OrgRecord, PersonRecord, data_lines, looks_like_email,
+                                   parse_date, person_values, readable_rows)
 from contacts.models import OrgClassification
 
 IGNORE = "ignore"
@@ -73,12 +73,7 @@ def parse(lines: Iterable[str], *, mapping: dict[str, str] | None = None, source
         return dataset
 
     default_country = default_country.upper()
-    for line, cells in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) != len(header):
-            dataset.problem(f"line {line}", f"{len(cells)} cells where the header has {len(header)}")
-            continue
+    for line, cells in data_lines(dataset, header, rows):
         row: dict[str, str] = {}
         identifiers: list[tuple[str, str]] = []
         for column, cell in zip(header, cells):

@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from contacts.imports.core import (Dataset, MembershipRecord, OrgRecord, PersonRecord, parse_date, person_values,
-                                   readable_rows, text, usable_emails)
+from contacts.imports.core import (Dataset, MembershipRecord, OrgRecord, PersonRecord, data_lines, parse_date,
+                                   person_values, readable_rows, text, usable_emails)
 from contacts.models import OrgClassification
 
 EP = "ep"
@@ -195,12 +195,7 @@ def parse_csv(content: str, *, source: str = "meps.csv", lookups: dict[str, Any]
     if dataset.problems:
         return dataset
     committees = [c for c in header if _COMMITTEE_COLUMN.match(c)]
-    for line, cells in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) != len(header):
-            dataset.problem(f"line {line}", f"{len(cells)} cells where the header has {len(header)}")
-            continue
+    for line, cells in data_lines(dataset, header, rows):
         row = dict(zip(header, (cell.strip() for cell in cells)))
         loc = f"line {line}"
         values = {"emails": usable_emails(dataset, loc, [row.get("email", "")]), "gender": row.get("gender", "")[:40],
