@@ -64,7 +64,7 @@ def list_people(request: Request, session: SessionDep, user: AnyUser,
     return PersonPage(items=[_summary(r) for r in page.rows], total=page.total, next_cursor=page.next_cursor)
 
 
-@router.get("/people/export.csv", response_class=Response,
+@router.get("/people.csv", response_class=Response,
             responses={200: {"description": "The filtered people as CSV.",
                              "content": {"text/csv": {"schema": {"type": "string"}}}}})
 def export_people(request: Request, session: SessionDep, user: AnyUser) -> Response:
