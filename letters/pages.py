@@ -12,7 +12,7 @@ from sqlmodel import select
 from campaign import service as campaign_service
 from campaign.accounts.models import Role, User
 from campaign.deps import SessionDep, allow, public
-from campaign.errors import Conflict, CosignError, InvalidInput
+from campaign.errors import Conflict, CosignError, FieldError, InvalidInput
 from campaign.schemas import parse
 from campaign.web import field_errors, redirect, render
 from letters import sending, service
@@ -65,7 +65,7 @@ def _letter_page(request: Request, session, user: User, letter_id: LetterId, *, 
     document, problem, recipients = service.preview(session, letter_id=letter_id, index=recipient)
     versions = service.list_versions(session, letter_id=letter_id)
     return render(request, "letters/letter.html", {
-        "letter": letter, "campaign": campaign, "delivery": sending.delivery(session, letter=letter),
+        "letter": letter, "campaign": campaign, "delivery": sending.delivery(session, letter=letter, recipients=recipients),
         "transition_error": transition_error, "schedule_value": schedule_value,
         "addressee_form": addressee_form or {}, "addressee_errors": addressee_errors or {}, "find": find,
         "found": _find_people(session, find) if find.strip() else None,
@@ -134,7 +134,9 @@ def change_addressees(request: Request, letter_id: LetterId, session: SessionDep
     """Add a person from the directory, add someone written out in full, or remove an addressee."""
     letter = service.get_letter(session, letter_id=letter_id)
     current = [dict(a) for a in letter.addressees]
-    if action == "remove" and index.isdigit() and int(index) < len(current):
+    if action == "remove":
+        if not (index.isdigit() and int(index) < len(current)):
+            raise InvalidInput("There is no such addressee to remove.", errors=[FieldError("index", index)])
         removed = current.pop(int(index))
         note = f"Removed the addressee {removed.get('name') or 'from the directory'}"
     elif action == "add_person":

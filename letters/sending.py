@@ -11,6 +11,7 @@ two messages at once cannot both do it.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +25,7 @@ from campaign.db import utcnow
 from campaign.errors import Conflict, FieldError
 from campaign.models import Campaign, EventKind
 from letters.models import Letter, LetterState
-from letters.rendering import to_pdf
+from letters.rendering import Recipient, to_pdf
 from workers import outbox
 from workers.mail import Attachment
 from workers.models import OutboxKind, OutboxMessage, OutboxStatus
@@ -39,7 +40,7 @@ class Delivery:
     """Where a letter's messages stand, for the letter page."""
 
     messages: list[OutboxMessage]
-    counts: dict[OutboxStatus, int]
+    counts: Counter
     recipients_without_email: list[str]
 
     @property
@@ -58,14 +59,11 @@ def letter_messages(session: Session, *, letter_id: int) -> list[OutboxMessage]:
                              .order_by(OutboxMessage.id)))
 
 
-def delivery(session: Session, *, letter: Letter) -> Delivery:
-    from letters import service
-
+def delivery(session: Session, *, letter: Letter, recipients: Iterable[Recipient]) -> Delivery:
+    """The letter's messages by state, and the recipients (as the page already has them) without an address."""
     messages = letter_messages(session, letter_id=letter.id)
-    counts: dict[OutboxStatus, int] = {}
-    for message in messages:
-        counts[message.status] = counts.get(message.status, 0) + 1
-    missing = [r.formal_name for r in service.recipients(session, letter=letter) if not r.email]
+    counts = Counter(message.status for message in messages)
+    missing = [r.formal_name for r in recipients if not r.email]
     return Delivery(messages=messages, counts=counts, recipients_without_email=missing)
 
 
@@ -105,7 +103,7 @@ def reschedule_letter(session: Session, *, letter: Letter, when: datetime, actor
     _refuse_if_started(session, letter=letter, verb="rescheduled")
     moved = 0
     for message in letter_messages(session, letter_id=letter.id):
-        if message.status == OutboxStatus.scheduled or message.status == OutboxStatus.sending:
+        if message.status in UNSENT:
             outbox.reschedule(session, message_id=message.id, scheduled_at=when, actor=actor)
             moved += 1
     letter.scheduled_at = when

@@ -40,6 +40,7 @@ from letters.rendering import (CampaignInfo, Document, MergeContext, Recipient, 
 from letters.rendering.engine import EvidenceSnapshot
 from letters.schemas import (Addressee, InvitationCreate, LetterCreate, LetterTemplateCreate, LetterTemplateUpdate,
                              LetterTransition, LetterUpdate, QuestionCreate, QuestionUpdate)
+from workers import outbox
 
 DEFAULT_TEMPLATES_DIR = TEMPLATES_DIR / "letters" / "defaults"
 LINK_REFUSED = "This signing link is not valid or has expired. Ask the campaign for a new one."
@@ -354,9 +355,7 @@ def _send_time(session: Session, letter: Letter, value: datetime | None) -> date
     if value is None:
         raise InvalidInput("Say when to send it.", errors=[FieldError("scheduled_at", "a date and time are needed")])
     if value.tzinfo is None:
-        from workers.outbox import local_to_utc
-
-        value = local_to_utc(value, session.get(Campaign, letter.campaign_id).timezone)
+        value = outbox.local_to_utc(value, session.get(Campaign, letter.campaign_id).timezone)
     if value < utcnow() - timedelta(minutes=5):
         raise InvalidInput("That time has passed; choose a time from now on.",
                            errors=[FieldError("scheduled_at", "in the past")])
@@ -643,7 +642,6 @@ def _email_invitations(session: Session, *, letter: Letter, invited: list[Invite
                        actor: User | str | None) -> int:
     """One outbox message per newly invited person with an address, from the signatory-invitation template."""
     from letters.rendering import to_html_fragment, to_text
-    from workers import outbox
     from workers.models import OutboxKind
 
     template = session.exec(select(LetterTemplate).where(LetterTemplate.kind == LetterKind.signatory_invitation)

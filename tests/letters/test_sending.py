@@ -62,12 +62,12 @@ def test_scheduling_queues_the_rendered_letter_with_its_pdf_to_each_addressee_wi
     [attachment] = session.exec(select(OutboxAttachment).where(OutboxAttachment.outbox_message_id == message.id))
     assert attachment.filename == "letter-to-the-prime-minister.pdf"
     assert attachment.content.startswith(b"%PDF")
-    delivery = sending.delivery(session, letter=letter)
+    delivery = sending.delivery(session, letter=letter, recipients=service.recipients(session, letter=letter))
     assert delivery.recipients_without_email == ["The Rt Hon Rishi Sunak MP"] and delivery.unsent == 1
 
 
 def test_a_segment_adds_personalised_messages_without_the_pdf(session, staff):
-    member = make_member(session, "Alicia Kearns", family_name="Kearns", party="Conservative", prefix="Ms")
+    make_member(session, "Alicia Kearns", family_name="Kearns", party="Conservative", prefix="Ms")
     segment = contacts_service.create_segment(session, name="Kearns", actor=staff,
                                               person_filter=PersonFilter(q="Kearns"))
     letter = _approved_letter(session, staff, Addressee(name="Prime Minister", email="pm@example.gov.uk"))
@@ -80,7 +80,6 @@ def test_a_segment_adds_personalised_messages_without_the_pdf(session, staff):
     assert "Dear Ms Kearns" in messages["kearns@example.org"].text_body
     attachments = session.exec(select(OutboxAttachment.outbox_message_id)).all()
     assert messages["pm@example.gov.uk"].id in attachments and messages["kearns@example.org"].id not in attachments
-    assert member.id
 
 
 def test_a_wall_clock_time_is_read_in_the_campaigns_zone_and_a_past_time_is_refused(session, staff):
@@ -213,3 +212,15 @@ def test_staff_add_and_remove_addressees_and_a_segment_on_the_letter_page(client
     assert letter.addressees == [{"person_id": member.id}] and letter.recipient_segment_id == segment.id
     assert [v.change_note for v in service.list_versions(session, letter_id=letter.id)][-2:] == [
         "Removed the addressee Rishi Sunak", "Changed the recipient segment"]
+
+
+def test_removing_an_addressee_that_is_not_there_is_refused(client, session, staff):
+    letter = make_letter(session, make_campaign(session), actor=staff)
+    session.commit()
+    login(client, staff)
+    csrf = page_csrf(client, f"/letters/{letter.id}")
+    refused = client.post(f"/letters/{letter.id}/addressees", data={
+        "csrf_token": csrf, "version": letter.version, "action": "remove", "index": "7"})
+    assert refused.status_code == 422 and "There is no such addressee to remove." in refused.text
+    session.refresh(letter)
+    assert letter.version == 1 and len(letter.addressees) == 1
