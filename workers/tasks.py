@@ -15,12 +15,17 @@ log = logging.getLogger(__name__)
 
 @celery_app.task(name="system.heartbeat")
 def heartbeat(token: str | None = None) -> None:
-    """Complete a ping requested through the app or, sent by beat without one, record a beat."""
+    """Complete a ping requested through the app or, sent by beat without one, record a beat.
+
+    Beat's own also sweeps the outbox's spent claims and marks sent the letters whose
+    messages have all gone.
+    """
     with session_scope() as session:
         if token:
             service.complete_ping(session, token=token)
         else:
             service.record_beat(session)
+            outbox.sweep_claims(session)
     if not token:
         _settle_letters(None)
 

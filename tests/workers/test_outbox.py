@@ -13,7 +13,7 @@ from campaign.db import get_engine, new_session, utcnow
 from campaign.errors import Conflict, InvalidInput
 from workers import outbox
 from workers.mail import Accepted, Attachment, FileBackend, PermanentFailure, SmtpBackend, TemporaryFailure
-from workers.models import DeliveryAttempt, DeliveryOutcome, OutboxAttachment, OutboxMessage, OutboxStatus
+from workers.models import DeliveryAttempt, DeliveryOutcome, OutboxAttachment, OutboxClaim, OutboxMessage, OutboxStatus
 from tests.workers.factories import make_campaign, make_message
 
 RULES = outbox.SendingRules(per_domain_per_minute=0, per_campaign_per_minute=0, lease_seconds=60,
@@ -33,6 +33,11 @@ class RecordingBackend:
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+
+def _claims(session, message_id):
+    return list(session.scalars(select(OutboxClaim).where(OutboxClaim.message_id == message_id)
+                                .order_by(OutboxClaim.claimed_at)))
 
 
 def _deliver(open_test_session, claim, backend, rules=RULES):
@@ -69,13 +74,20 @@ def test_bad_input_says_what_and_where_and_writes_nothing(session):
     assert session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == before
 
 
-def test_claim_takes_only_due_unpaused_rows_and_marks_them_sending(session):
+def test_claim_takes_only_due_unpaused_rows_and_holds_them_under_a_lease(session):
     now = utcnow()
     due = make_message(session, number=1, when=now - timedelta(minutes=1))
     later = make_message(session, number=2, when=now + timedelta(hours=1))
     claim = outbox.claim_due(session, now=now, limit=10, worker="t", rules=RULES)
     assert due.id in claim.ids and later.id not in claim.ids
+    [held] = _claims(session, due.id)
+    assert held.token == claim.token and held.claimed_at == now and held.lease_until > now
+    # Claiming writes nothing to the message: it is "sending" only once a worker starts it.
     row = outbox.get_message(session, message_id=due.id)
+    assert row.status == OutboxStatus.scheduled and row.claimed_by is None
+    started = outbox.start_attempt(session, message_id=due.id, claim=claim.token, now=now, rules=RULES)
+    assert started is not None
+    session.refresh(row)
     assert row.status == OutboxStatus.sending and row.claimed_by == claim.token
     assert row.lease_expires_at == row.next_attempt_at > now
     # A second claim finds nothing more; once the lease runs out (worker killed) it is due again.
@@ -100,22 +112,72 @@ def test_deliver_sends_once_and_records_the_attempt(session, open_test_session):
 
 
 def test_a_stale_claim_sends_nothing(session, open_test_session):
-    make_message(session)
+    message = make_message(session)
     first = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
-    second = outbox.claim_due(session, now=utcnow() + timedelta(seconds=61), limit=10, rules=RULES)
+    _lease_runs_out(session, message.id)
+    second = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
     backend = RecordingBackend()
     assert _deliver(open_test_session, first, backend)["skipped"] == 1
     assert _deliver(open_test_session, second, backend)["sent"] == 1
     assert len(backend.sent) == 1
 
 
+def test_a_claim_whose_worker_died_before_starting_is_taken_again_after_its_lease(session, open_test_session):
+    message = make_message(session)
+    now = utcnow()
+    lost = outbox.claim_due(session, now=now, limit=10, rules=RULES)
+    assert outbox.claim_due(session, now=now + timedelta(seconds=59), limit=10, rules=RULES).ids == []
+    _lease_runs_out(session, message.id)
+    again = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
+    assert again.ids == [message.id] and [c.token for c in _claims(session, message.id)] == [lost.token, again.token]
+    backend = RecordingBackend()
+    assert _deliver(open_test_session, lost, backend)["skipped"] == 1
+    assert _deliver(open_test_session, again, backend)["sent"] == 1
+    assert len(backend.sent) == 1
+
+
+def test_a_slow_worker_still_sends_when_nobody_took_its_message_over(session, open_test_session):
+    message = make_message(session)
+    claim = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
+    _lease_runs_out(session, message.id)  # the queue was slow; no other dispatcher claimed it meanwhile
+    backend = RecordingBackend()
+    assert _deliver(open_test_session, claim, backend)["sent"] == 1
+    assert outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES).ids == []
+
+
+def test_rescheduled_later_while_queued_is_not_sent_until_then(session, open_test_session):
+    message = make_message(session)
+    claim = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
+    later = utcnow() + timedelta(days=1)
+    outbox.reschedule(session, message_id=message.id, scheduled_at=later, actor="tests")
+    backend = RecordingBackend()
+    assert _deliver(open_test_session, claim, backend)["skipped"] == 1 and backend.sent == []
+    assert outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES).ids == []
+    assert outbox.claim_due(session, now=later, limit=10, rules=RULES).ids == [message.id]
+
+
+def test_spent_claims_are_swept_but_the_last_minutes_still_count(session, open_test_session):
+    sent, waiting = make_message(session, number=1), make_message(session, number=2)
+    claim = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
+    assert _deliver(open_test_session, outbox.Claim(claim.token, [sent.id]), RecordingBackend())["sent"] == 1
+    _lease_runs_out(session, waiting.id)  # its worker died, over a minute ago
+    now = utcnow()
+    assert outbox.claim_due(session, now=now, limit=10, rules=RULES).ids == [waiting.id]
+    assert outbox.sweep_claims(session, now=now) == 1  # `waiting`'s first claim: spent, and out of the window
+    assert len(_claims(session, sent.id)) == 1 and len(_claims(session, waiting.id)) == 1  # still counted
+    assert outbox.sweep_claims(session, now=now + timedelta(minutes=2)) == 2
+    assert _claims(session, sent.id) == _claims(session, waiting.id) == []
+
+
 def test_temporary_failures_back_off_with_jitter_then_give_up(session, open_test_session):
     message = make_message(session)
     backend = RecordingBackend([TemporaryFailure("451 4.3.0 busy", 451)] * 3)
-    now = utcnow()
     waits = []
     for attempt in range(1, 4):
-        claim = outbox.claim_due(session, now=now + timedelta(hours=attempt * 2), limit=10, rules=RULES)
+        if attempt > 1:
+            assert outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES).ids == []  # backing off
+            _time_passes(session, message.id)
+        claim = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
         assert claim.ids == [message.id]
         before = utcnow()
         _deliver(open_test_session, claim, backend)
@@ -129,6 +191,18 @@ def test_temporary_failures_back_off_with_jitter_then_give_up(session, open_test
     outcomes = [a.outcome for a in outbox.attempts_for(session, message_id=message.id)]
     assert outcomes == [DeliveryOutcome.retry, DeliveryOutcome.retry, DeliveryOutcome.failed]
     assert [a.smtp_code for a in outbox.attempts_for(session, message_id=message.id)] == [451, 451, 451]
+
+
+def _lease_runs_out(session, message_id):
+    """Its claims' leases end (moved back: the workers read the real clock)."""
+    session.execute(sa.update(OutboxClaim).where(OutboxClaim.message_id == message_id)
+                    .values(lease_until=utcnow() - timedelta(seconds=1), claimed_at=utcnow() - timedelta(seconds=61)))
+
+
+def _time_passes(session, message_id):
+    """The retry time comes: moved back rather than the clock forward, as workers read the real clock."""
+    session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id)
+                    .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
 
 
 def test_backoff_is_capped():
@@ -278,6 +352,7 @@ def committed_messages():
     yield ids
     with new_session() as cleanup:
         cleanup.execute(sa.delete(DeliveryAttempt).where(DeliveryAttempt.outbox_message_id.in_(ids)))
+        cleanup.execute(sa.delete(OutboxClaim).where(OutboxClaim.message_id.in_(ids)))
         cleanup.execute(sa.delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
         cleanup.commit()
 
