@@ -1,6 +1,7 @@
 """A real SMTP server for tests (aiosmtpd), recording every message with its Message-ID.
 
-It can be told to answer ``451`` to the next N messages, or ``550`` for a recipient.
+It can be told to answer ``451`` to the next N messages, or ``550`` for a recipient. Like
+most servers it offers PIPELINING (RFC 2920) unless made with ``pipelining=False``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    def __init__(self):
+    def __init__(self, *, pipelining: bool = True):
+        self.pipelining = pipelining
         self._lock = threading.Lock()
         self.received: list[Received] = []
         self.refused = 0
@@ -69,6 +71,12 @@ class SmtpSink:
             return [item for item in self.received if item.message_id == message_id]
 
     # --- aiosmtpd handler hooks ----------------------------------------------------------
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         answer = self._rejected.get(address.lower())

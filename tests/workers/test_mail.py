@@ -11,7 +11,7 @@ import pytest
 from campaign.settings import get_settings
 from workers.mail import (Attachment, FileBackend, OutgoingMail, PermanentFailure, SmtpBackend, TemporaryFailure,
                           build_message)
-from tests.workers.smtp_sink import free_port
+from tests.workers.smtp_sink import SmtpSink, free_port
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 
@@ -29,6 +29,16 @@ def letter(**fields) -> OutgoingMail:
 def smtp_backend(port: int, **changes) -> SmtpBackend:
     return SmtpBackend(get_settings().model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port,
                                                          "smtp_timeout_seconds": 3, **changes}))
+
+
+@pytest.fixture(params=[True, False], ids=["pipelining", "one-command-at-a-time"])
+def sink(request):
+    """A server that offers PIPELINING, as most do, and one that does not: both paths are real."""
+    server = SmtpSink(pipelining=request.param).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def test_mime_has_text_and_html_alternatives_an_attachment_and_threading_headers():
@@ -55,40 +65,50 @@ def test_a_text_only_message_is_a_single_part():
     assert parsed.get_content_type() == "text/plain" and parsed["In-Reply-To"] is None
 
 
-def test_smtp_backend_delivers_over_one_connection_and_returns_the_servers_answer(smtp_sink):
-    backend = smtp_backend(smtp_sink.port)
+def test_smtp_backend_delivers_over_one_connection_and_returns_the_servers_answer(sink):
+    backend = smtp_backend(sink.port)
     first = backend.send(letter())
     second = backend.send(letter(message_id="<cosign.8.b@ngo.example>"))
     connection = backend._connection
     assert connection is not None  # kept open for the next message
     assert first.code == 250 and first.response == "250 2.0.0 OK queued as sink-1"
     assert second.response.endswith("sink-2")
-    received = smtp_sink.by_message_id("<cosign.7.abcdef123456@ngo.example>")[0]
+    received = sink.by_message_id("<cosign.7.abcdef123456@ngo.example>")[0]
     assert received.recipients == ("pm@parliament.example",)
     assert received.parsed().get_body(("plain",)).get_content().startswith("Dear Prime Minister")
     backend.close()
 
 
-def test_smtp_backend_reconnects_when_the_server_dropped_the_connection(smtp_sink):
-    backend = smtp_backend(smtp_sink.port)
+def test_smtp_backend_reconnects_when_the_server_dropped_the_connection(sink):
+    backend = smtp_backend(sink.port)
     backend.send(letter())
     backend._connection.sock.close()  # as when the server times an idle client out
     assert backend.send(letter(message_id="<cosign.9.c@ngo.example>")).code == 250
-    assert smtp_sink.count() == 2
+    assert sink.count() == 2
     backend.close()
 
 
-def test_smtp_answers_are_classified(smtp_sink):
-    backend = smtp_backend(smtp_sink.port)
-    smtp_sink.fail_next(1)
+def test_smtp_answers_are_classified(sink):
+    backend = smtp_backend(sink.port)
+    sink.fail_next(1)
     with pytest.raises(TemporaryFailure) as temporary:
         backend.send(letter())
     assert temporary.value.code == 451 and "try again later" in temporary.value.text
-    smtp_sink.reject("nobody@parliament.example", "550 5.1.1 No such mailbox here")
+    sink.reject("nobody@parliament.example", "550 5.1.1 No such mailbox here")
     with pytest.raises(PermanentFailure) as permanent:
         backend.send(letter(recipient_address="nobody@parliament.example"))
     assert permanent.value.text == "550 5.1.1 No such mailbox here"
     assert backend.send(letter()).code == 250  # the same connection carries on
+    assert backend._connection.has_extn("pipelining") is sink.pipelining
+    backend.close()
+
+
+def test_lines_that_begin_with_a_dot_arrive_whole(sink):
+    backend = smtp_backend(sink.port)
+    text = "Dear Prime Minister,\n.\n..and a line that starts with dots.\n."
+    backend.send(letter(text_body=text, html_body="", attachments=()))
+    received = sink.by_message_id("<cosign.7.abcdef123456@ngo.example>")[0]
+    assert received.parsed().get_body(("plain",)).get_content().replace("\r\n", "\n").rstrip("\n") == text
     backend.close()
 
 
