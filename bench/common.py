@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-import resource
 import secrets
 import statistics
 import subprocess
@@ -123,7 +122,12 @@ def median(values: list[float]) -> float:
 
 
 def own_peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory, in MB.
+
+    VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across exec, so a process
+    spawned from a large one would report its parent's peak.
+    """
+    return peak_rss_mb(os.getpid())
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -5,7 +5,8 @@ Setup (not measured): the demo campaign and its letter to the Prime Minister
 36 more signatories (40 in all), and N recipients imported from the UK Commons Popolo file
 (repeated as bench/import_people.py does) written on the letter as its addressees.
 
-Cosign: in one session, ``letters.merge.LetterMerge`` loads the letter, its recipients,
+Cosign: in a process of its own (so its peak memory is the render's, not the setup's),
+in one session, ``letters.merge.LetterMerge`` loads the letter, its recipients,
 signatories (with their chamber and party) and cited evidence from the database, then
 renders the letter for each recipient: the Document every format is written from, and
 the HTML and text an e-mail carries.
@@ -17,6 +18,7 @@ Baseline, in the same run: the same compiled subject and body templates rendered
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import time
 from pathlib import Path
@@ -85,6 +87,18 @@ def _cosign(letter_id: int) -> tuple[float, int]:
     return elapsed, count
 
 
+def _cosign_process(letter_id: int) -> tuple[float, int, float]:
+    """The best of three merges and the peak memory of the process that ran them."""
+    seconds, count = min(_cosign(letter_id) for _ in range(3))
+    return seconds, count, common.own_peak_rss_mb()
+
+
+def _cosign_apart(letter_id: int) -> tuple[float, int, float]:
+    """Run in a fresh interpreter, as a worker would: the setup's import is not in its memory figure."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_cosign_process, (letter_id,))
+
+
 def _prepared(letter_id: int):
     """The compiled templates and one ready context dict per recipient (all outside the timing)."""
     from campaign.db import session_scope
@@ -135,14 +149,14 @@ def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], d
             subject, body, contexts = _prepared(letter_id)
             # The best of three for both: the machines are shared, and one slow moment is not Cosign's.
             base_seconds, base_count = min(_baseline(subject, body, contexts) for _ in range(3))
-            cosign_seconds, cosign_count = min(_cosign(letter_id) for _ in range(3))
             engine.dispose()
+            cosign_seconds, cosign_count, cosign_memory = _cosign_apart(letter_id)
     assert base_count == cosign_count == size, (base_count, cosign_count, size)
     notes = (f"{size:,} recipients, {CITATIONS} citations, {SIGNATORIES} signatories; Cosign (letters.merge) loads "
              f"recipients, signatories and evidence, and renders each Document with its HTML and text "
              f"({1000 * cosign_seconds / size:.2f} ms/letter; baseline {1000 * base_seconds / size:.2f} ms/letter)")
     result = common.Result("merge", backend, size / cosign_seconds, size / base_seconds, "l/s", True, 0.5, 0.8, notes)
-    return [result], {"merge (in-process render)": common.own_peak_rss_mb()}
+    return [result], {"merge (the process that renders)": cosign_memory}
 
 
 if __name__ == "__main__":
