@@ -298,6 +298,9 @@ def retry(session: Session, *, message_id: int, actor=None) -> OutboxMessage:
     if result.rowcount == 0:
         raise Conflict(f"Message {message_id} is {message.status.value}; only failed messages can be retried.",
                        errors=[FieldError("status", message.status.value)])
+    # The failed attempt's claim may still be within its lease: given up, so the retry is due now.
+    session.execute(sa.update(CLAIMS).where(CLAIMS.c.message_id == message_id, CLAIMS.c.lease_until > now)
+                    .values(lease_until=now))
     audit.record(session, actor=actor, action="outbox.retry", entity_type="outbox_message", entity_id=message_id,
                  before={"last_error": message.last_error})
     return message

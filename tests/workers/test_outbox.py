@@ -218,6 +218,7 @@ def test_permanent_failure_is_failed_with_the_server_text_and_can_be_retried(ses
     assert row.status == OutboxStatus.failed and row.last_error == "550 5.1.1 No such mailbox"
     retried = outbox.retry(session, message_id=message.id, actor="tests")
     assert retried.status == OutboxStatus.scheduled and retried.attempts == 0
+    assert outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES).ids == [message.id]  # due at once
     with pytest.raises(Conflict):
         outbox.retry(session, message_id=message.id, actor="tests")
 
