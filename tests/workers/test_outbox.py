@@ -111,18 +111,7 @@ def test_deliver_sends_once_and_records_the_attempt(session, open_test_session):
     assert len(backend.sent) == 1
 
 
-def test_a_stale_claim_sends_nothing(session, open_test_session):
-    message = make_message(session)
-    first = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
-    _lease_runs_out(session, message.id)
-    second = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
-    backend = RecordingBackend()
-    assert _deliver(open_test_session, first, backend)["skipped"] == 1
-    assert _deliver(open_test_session, second, backend)["sent"] == 1
-    assert len(backend.sent) == 1
-
-
-def test_a_claim_whose_worker_died_before_starting_is_taken_again_after_its_lease(session, open_test_session):
+def test_a_claim_whose_lease_ran_out_is_taken_again_and_the_stale_one_sends_nothing(session, open_test_session):
     message = make_message(session)
     now = utcnow()
     lost = outbox.claim_due(session, now=now, limit=10, rules=RULES)
