@@ -223,13 +223,15 @@ def health(max_beat_age: int = typer.Option(0, help="Also fail when beat's last 
 
 
 @app.command()
-def web(host: str = typer.Option(None), port: int = typer.Option(None)) -> None:
+def web(host: str = typer.Option(None), port: int = typer.Option(None),
+        workers: int = typer.Option(None, help="Web processes (default: WEB_CONCURRENCY).")) -> None:
     """Run the web app alone (uvicorn)."""
     import uvicorn
 
     settings = get_settings()
     uvicorn.run("campaign.asgi:app", host=host or settings.host, port=port or settings.port,
-                log_level=settings.log_level.lower(), proxy_headers=True)
+                workers=workers or settings.web_concurrency, log_level=settings.log_level.lower(),
+                proxy_headers=True)
 
 
 @app.command()

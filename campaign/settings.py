@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     login_window_seconds: int = 15 * 60
     max_upload_bytes: int = 20 * 1024 * 1024
     legislator_data_dir: Path | None = Field(default=None, description="Where the first-run page finds public legislator datasets.")
+    web_concurrency: int = Field(default=1, ge=1, description="uvicorn worker processes started by campaign web.")
     worker_concurrency: int = 2
     mail_backend: Literal["file", "smtp"] = "file"
     mail_from: str = "Cosign <cosign@localhost>"

@@ -14,6 +14,7 @@ from campaign.errors import FieldError, InvalidInput
 from campaign.settings import get_settings
 from contacts import privacy, service
 from contacts.imports import ImportFormat, import_file
+from contacts.models import Organization
 from contacts.schemas import (IdentifierRead, MembershipRead, MergeRequest, OrganizationRead, PersonPage, PersonRead,
                               PersonSummary, PersonUpdate, SegmentCreate, SegmentRead, SegmentUpdate, StanceCreate,
                               StanceRead,
@@ -29,20 +30,27 @@ Editor = Annotated[User, Depends(allow(Role.staff, Role.coordinator))]
 StanceRecorder = Annotated[User, Depends(allow(Role.staff, Role.coordinator, Role.volunteer))]
 
 
-def _membership(view: service.MembershipView) -> MembershipRead:
+def _organization(org: Organization, read: dict[int, OrganizationRead]) -> OrganizationRead:
+    """Each organisation is read once per response, however many memberships name it."""
+    if org.id not in read:
+        read[org.id] = OrganizationRead.model_validate(org)
+    return read[org.id]
+
+
+def _membership(view: service.MembershipView, organizations: dict[int, OrganizationRead]) -> MembershipRead:
     m = view.membership
-    return MembershipRead(id=m.id, organization=OrganizationRead.model_validate(view.organization),
-                          on_behalf_of=OrganizationRead.model_validate(view.on_behalf_of) if view.on_behalf_of else None,
+    return MembershipRead(id=m.id, organization=_organization(view.organization, organizations),
+                          on_behalf_of=_organization(view.on_behalf_of, organizations) if view.on_behalf_of else None,
                           role=m.role, post_label=m.post_label, country=m.country, start_date=m.start_date,
                           end_date=m.end_date, current=view.current)
 
 
-def _summary(row: service.PersonRow) -> PersonSummary:
-    p = row.person
-    return PersonSummary(id=p.id, name=p.name, honorific_prefix=p.honorific_prefix,
-                         honorific_suffix=p.honorific_suffix, email=p.email,
-                         memberships=[_membership(m) for m in row.memberships],
-                         stance=row.stance.position if row.stance else None)
+def _summaries(rows: list[service.PersonRow]) -> list[PersonSummary]:
+    organizations: dict[int, OrganizationRead] = {}
+    return [PersonSummary(id=row.person.id, name=row.person.name, honorific_prefix=row.person.honorific_prefix,
+                          honorific_suffix=row.person.honorific_suffix, email=row.person.email,
+                          memberships=[_membership(m, organizations) for m in row.memberships],
+                          stance=row.stance.position if row.stance else None) for row in rows]
 
 
 def read_upload(upload: UploadFile) -> bytes:
@@ -61,7 +69,7 @@ def list_people(request: Request, session: SessionDep, user: AnyUser,
                 limit: Annotated[int, Query(ge=1, le=500)] = 50):
     person_filter = filter_from_query(request.query_params)
     page = service.list_people(session, person_filter=person_filter, cursor=cursor, limit=limit)
-    return PersonPage(items=[_summary(r) for r in page.rows], total=page.total, next_cursor=page.next_cursor)
+    return PersonPage(items=_summaries(page.rows), total=page.total, next_cursor=page.next_cursor)
 
 
 @router.get("/people.csv", response_class=Response,
@@ -93,7 +101,7 @@ def _person_read(session, person_id: int) -> PersonRead:
     read = PersonRead.model_validate(detail.person)
     read.tags = detail.tags
     read.identifiers = [IdentifierRead(scheme=i.scheme, value=i.value) for i in detail.identifiers]
-    read.memberships = [_membership(m) for m in detail.row.memberships]
+    read.memberships = [_membership(m, {}) for m in detail.row.memberships]
     read.stances = [StanceRead.model_validate(s) for h in detail.history for s in h.stances]
     return read
 
@@ -179,4 +187,4 @@ def delete_segment(session: SessionDep, user: Editor, segment_id: SegmentId) -> 
 
 @router.get("/segments/{segment_id}/people", response_model=list[PersonSummary])
 def segment_people(session: SessionDep, user: AnyUser, segment_id: SegmentId):
-    return [_summary(row) for row in service.segment_people(session, segment_id=segment_id)]
+    return _summaries(service.segment_people(session, segment_id=segment_id))

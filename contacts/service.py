@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from sqlalchemy.orm import load_only
 from sqlmodel import Session
 
 from campaign import audit
@@ -369,12 +370,17 @@ def record_stance(session: Session, *, person_id: int, ask_id: int, position: Po
     return stance
 
 
+# Built once (as are the page's membership and organisation queries below): building a statement
+# and its cache key on every call cost 0.2 ms each, on every directory page.
+_CURRENT_STANCES = sa.select(Stance).where(Stance.is_current == sa.true(), Stance.ask_id == sa.bindparam("ask_id"),
+                                           Stance.person_id.in_(sa.bindparam("person_ids", expanding=True)))
+
+
 def current_stances(session: Session, *, person_ids: Sequence[int], ask_id: int) -> dict[int, Stance]:
     """The latest stance of each person on the ask (people with none are absent)."""
     if not person_ids:
         return {}
-    rows = session.execute(sa.select(Stance).where(Stance.is_current == sa.true(), Stance.ask_id == ask_id,
-                                                   Stance.person_id.in_(list(person_ids)))).scalars()
+    rows = session.execute(_CURRENT_STANCES, {"ask_id": ask_id, "person_ids": list(person_ids)}).scalars()
     return {stance.person_id: stance for stance in rows}
 
 
@@ -503,7 +509,26 @@ def _membership_exists(*conditions: Any, current_only: bool) -> sa.Exists:
     return sa.select(Membership.id).where(*where).exists()
 
 
-def _conditions(person_filter: PersonFilter) -> list[Any]:
+def _holds_stance(person_filter: PersonFilter, *, counting: bool) -> sa.ColumnElement[bool]:
+    """The person's current stance on the filter's ask is one of the filter's stances.
+
+    SQLite counts faster against one list of everyone holding the stance, built once per
+    statement ("id + 0" keeps it scanning the people rather than looking each of that list up
+    and sorting them); a page, which stops after ``limit`` people, is faster testing them one
+    by one from the covering index. PostgreSQL turns either into a semi-join.
+    """
+    f = person_filter
+    current = [Stance.is_current == sa.true(), Stance.ask_id == f.ask_id, Stance.position.in_(list(f.stance))]
+    if counting:
+        match = (Person.id + 0).in_(sa.select(Stance.person_id).where(*current))
+    else:
+        match = sa.exists().where(Stance.person_id == Person.id, *current)
+    if Position.unknown in f.stance:
+        match = sa.or_(match, ~sa.exists().where(Stance.person_id == Person.id, Stance.ask_id == f.ask_id))
+    return match
+
+
+def _conditions(person_filter: PersonFilter, *, counting: bool = False) -> list[Any]:
     f = person_filter
     current_only = f.current_only
     conditions: list[Any] = []
@@ -514,6 +539,9 @@ def _conditions(person_filter: PersonFilter) -> list[Any]:
         conditions.append(Person.email != "")
     if f.tag:
         conditions.append(sa.exists().where(PersonTag.person_id == Person.id, PersonTag.tag.in_(f.tag)))
+    if f.ask_id is not None and f.stance:
+        # Before the membership tests: a stance usually narrows more than a chamber or a party.
+        conditions.append(_holds_stance(f, counting=counting))
     if f.country:
         conditions.append(_membership_exists(Membership.country.in_(f.country), current_only=current_only))
     if f.parliament:
@@ -538,15 +566,6 @@ def _conditions(person_filter: PersonFilter) -> list[Any]:
                                              current_only=current_only))
     if current_only:
         conditions.append(_membership_exists(current_only=True))
-    if f.ask_id is not None and f.stance:
-        latest = sa.select(Stance.person_id).where(Stance.is_current == sa.true(), Stance.ask_id == f.ask_id,
-                                                   Stance.position.in_(list(f.stance)))
-        # "id + 0": SQLite would otherwise look up every person holding the stance by primary key and
-        # sort them all; this way it walks the sort index and stops at the page. PostgreSQL plans both alike.
-        match = (Person.id + 0).in_(latest)
-        if Position.unknown in f.stance:
-            match = sa.or_(match, ~sa.exists().where(Stance.person_id == Person.id, Stance.ask_id == f.ask_id))
-        conditions.append(match)
     return conditions
 
 
@@ -594,33 +613,50 @@ def _order(person_filter: PersonFilter, cursor: str | None) -> tuple[list[Any], 
     return order, after, key
 
 
+# What a page of the directory shows of each person, and what its cursor reads; the contact
+# lists and notes (JSON decoded row by row) load on first use, or up front for whole_people.
+_LISTED_COLUMNS = load_only(Person.name, Person.honorific_prefix, Person.honorific_suffix, Person.email,
+                            Person.sort_key, Person.updated_at)
+
+
 def list_people(session: Session, *, person_filter: PersonFilter | None = None, cursor: str | None = None,
-                limit: int = PAGE_SIZE, with_total: bool = True) -> PeoplePage:
+                limit: int = PAGE_SIZE, with_total: bool = True, whole_people: bool = False) -> PeoplePage:
     """One page of the directory: a fixed number of statements whatever the page size.
 
-    1 count (on the first page only: the cursor carries the total on), 1 for the people,
-    1 for their memberships, 1 for the organisations those name, and 1 for their current
-    stances when the filter names an ask. (A window count in the page query measured slower
-    on both backends: the page can no longer walk the sort index and stop after ``limit``.)
+    1 for the people, 1 count (on a first page that does not hold everyone: the cursor carries
+    the total on), 1 for their memberships, 1 for the organisations those name, and 1 for
+    their current stances when the filter names an ask. (A window count in the page query
+    measured slower on both backends: the page can no longer walk the sort index and stop
+    after ``limit``.)
     """
     person_filter = person_filter or PersonFilter()
     limit = max(1, min(limit, 500))
     conditions = _conditions(person_filter)
     order, after, key = _order(person_filter, cursor)
     counted = _decode_cursor(cursor)[2:] if cursor else []
+    query = sa.select(Person).where(*conditions, *after).order_by(*order).limit(limit + 1)
+    people = list(session.execute(query if whole_people else query.options(_LISTED_COLUMNS)).scalars())
+    more = len(people) > limit
     if not with_total:
         total = -1
     elif counted:
         total = counted[0]  # counted once, on the first page; later pages carry it in the cursor
+    elif not cursor and not more:
+        total = len(people)  # the first page holds everyone: nothing left to count
     else:
-        total = session.execute(sa.select(sa.func.count()).select_from(Person).where(*conditions)).scalar_one()
-    people = list(session.execute(sa.select(Person).where(*conditions, *after).order_by(*order)
-                                  .limit(limit + 1)).scalars())
-    next_cursor = (_encode_cursor(key(people[limit - 1]) + ([total] if total >= 0 else []))
-                   if len(people) > limit else None)
+        total = session.execute(sa.select(sa.func.count()).select_from(Person)
+                                .where(*_conditions(person_filter, counting=True))).scalar_one()
+    next_cursor = _encode_cursor(key(people[limit - 1]) + ([total] if total >= 0 else [])) if more else None
     people = people[:limit]
     rows = _rows(session, people, ask_id=person_filter.ask_id)
     return PeoplePage(rows=rows, total=total, next_cursor=next_cursor)
+
+
+_MEMBERSHIPS_OF_PEOPLE = (
+    sa.select(Membership).where(Membership.person_id.in_(sa.bindparam("person_ids", expanding=True)))
+    .order_by(Membership.person_id, Membership.end_date.is_(None).desc(), Membership.end_date.desc(),
+              Membership.start_date.desc(), Membership.id))
+_ORGANIZATIONS = sa.select(Organization).where(Organization.id.in_(sa.bindparam("organization_ids", expanding=True)))
 
 
 def _rows(session: Session, people: list[Person], *, ask_id: int | None) -> list[PersonRow]:
@@ -628,15 +664,12 @@ def _rows(session: Session, people: list[Person], *, ask_id: int | None) -> list
     if not rows:
         return []
     on = today()
-    memberships = list(session.execute(
-        sa.select(Membership).where(Membership.person_id.in_(list(rows)))
-        .order_by(Membership.person_id, Membership.end_date.is_(None).desc(), Membership.end_date.desc(),
-                  Membership.start_date.desc(), Membership.id)).scalars())
+    memberships = list(session.execute(_MEMBERSHIPS_OF_PEOPLE, {"person_ids": list(rows)}).scalars())
     # The few organisations a page names, once each (joining them to every membership row
     # built three ORM entities per row: the slowest part of a directory page in Python).
     org_ids = {m.organization_id for m in memberships} | {m.on_behalf_of_id for m in memberships if m.on_behalf_of_id}
     orgs = {org.id: org for org in session.execute(
-        sa.select(Organization).where(Organization.id.in_(org_ids))).scalars()} if org_ids else {}
+        _ORGANIZATIONS, {"organization_ids": list(org_ids)}).scalars()} if org_ids else {}
     for membership in memberships:
         rows[membership.person_id].memberships.append(
             MembershipView(membership=membership, organization=orgs[membership.organization_id],
@@ -648,10 +681,11 @@ def _rows(session: Session, people: list[Person], *, ask_id: int | None) -> list
 
 
 def iter_people(session: Session, *, person_filter: PersonFilter, batch: int = 500) -> Iterable[PersonRow]:
-    """Every person matching the filter, a page at a time (for exports and segments)."""
+    """Every person matching the filter with all their details, a page at a time (for exports and segments)."""
     cursor = None
     while True:
-        page = list_people(session, person_filter=person_filter, cursor=cursor, limit=batch, with_total=False)
+        page = list_people(session, person_filter=person_filter, cursor=cursor, limit=batch, with_total=False,
+                           whole_people=True)
         yield from page.rows
         if page.next_cursor is None:
             return

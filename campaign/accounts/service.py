@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from campaign import audit
@@ -238,29 +237,32 @@ def revoke_api_token(session: Session, *, token_id: int, actor: User | str | Non
     return api_token
 
 
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+# Every API request runs this, so it is built once, and reads the token's id and stamp
+# rather than building a second ORM object.
+_TOKEN_OWNER = (sa.select(User, ApiToken.id, ApiToken.last_used_at).join(ApiToken, ApiToken.user_id == User.id)
+                .where(ApiToken.token_hash == sa.bindparam("token_hash"), ApiToken.revoked_at.is_(None)))
+
+
 def user_for_api_token(session: Session, *, token: str) -> User | None:
-    row = session.exec(
-        select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_secret(token), ApiToken.revoked_at.is_(None))).first()
+    row = session.execute(_TOKEN_OWNER, {"token_hash": hash_secret(token)}).first()
     if row is None:
         return None
-    user, api_token = row
+    user, token_id, last_used_at = row
     if not user.is_active:
         return None
     now = utcnow()
     # Touch at most once a minute, so a busy script does not write on every call.
-    if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=1):
-        _touch_token(session, api_token, now)
+    if last_used_at is None or now - last_used_at > TOKEN_TOUCH_INTERVAL:
+        _touch_token(session, token_id, now)
     return user
 
 
-def _touch_token(session: Session, api_token: ApiToken, now: datetime) -> None:
+def _touch_token(session: Session, token_id: int, now: datetime) -> None:
     """Best effort: a read-only request on SQLite cannot always take the write lock, and a missed
     "last used" stamp must never fail the request (another call will stamp it)."""
     try:
         with session.begin_nested():
-            session.execute(sa.update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
-                            .execution_options(synchronize_session=False))
+            session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
     except sa.exc.OperationalError:
         return
-    set_committed_value(api_token, "last_used_at", now)
