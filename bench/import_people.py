@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,20 @@ def _cosign(path: Path) -> int:
     with session_scope() as session:
         report = import_file(session, path=path, actor="bench")
     return report.created
+
+
+def _cosign_timed(path: Path) -> tuple[float, float]:
+    """The import's time and the peak memory of the process that ran it."""
+    import campaign.tables  # noqa: F401  (every model, as the CLI loads them)
+    import contacts.imports  # noqa: F401  (imported before the timing: FastAPI and the models load once)
+
+    return common.timed(lambda: _cosign(path)), common.own_peak_rss_mb()
+
+
+def _cosign_apart(path: Path) -> tuple[float, float]:
+    """In a fresh interpreter, as `campaign import` runs: the baseline's parse is not in its memory figure."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_cosign_timed, (path,))
 
 
 def _baseline_rows(path: Path, now: datetime) -> tuple[list[tuple], list[tuple], list[tuple], list[tuple]]:
@@ -166,8 +181,10 @@ def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], d
 
                 engine = get_engine()
                 migrate.upgrade(engine=engine)
-                action = (lambda: _baseline(engine, path)) if which == "baseline" else (lambda: _cosign(path))
-                timings[which] = common.timed(action)
+                if which == "baseline":
+                    timings[which] = common.timed(lambda: _baseline(engine, path))
+                else:
+                    timings[which], importer_memory = _cosign_apart(path)
                 found = _count_people(engine)
                 assert found == size, f"{which} wrote {found} people, not {size}"
                 engine.dispose()
@@ -175,7 +192,7 @@ def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], d
     notes = (f"{size:,} people ({megabytes:.0f} MB of Popolo JSON), parse + write + commit into an empty database; "
              f"Cosign {size / timings['cosign']:,.0f} people/s, baseline {size / timings['baseline']:,.0f} people/s")
     result = common.Result("import", backend, timings["cosign"], timings["baseline"], "s", False, 3.0, 1.5, notes)
-    return [result], {"import (in-process importer)": common.own_peak_rss_mb()}
+    return [result], {"import (the process that imports)": importer_memory}
 
 
 if __name__ == "__main__":
