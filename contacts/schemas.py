@@ -14,6 +14,17 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
+def _strings(value: Any, transform=str) -> Any:
+    """One string or a list of them, stripped, blanks dropped; anything else is left for validation to refuse."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple):
+        return value
+    return [transform(v.strip()) if isinstance(v, str) else v for v in value if not isinstance(v, str) or v.strip()]
+
+
 class PersonFilter(BaseModel):
     """A directory query; also what a segment saves. Lists combine with OR inside, filters with AND."""
 
@@ -36,16 +47,12 @@ class PersonFilter(BaseModel):
     @field_validator("country", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = [value]
-        return [str(v).strip().upper() for v in value or [] if str(v).strip()]
+        return _strings(value, str.upper)
 
     @field_validator("tag", mode="before")
     @classmethod
     def _listify(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = [value]
-        return [str(v).strip() for v in value or [] if str(v).strip()]
+        return _strings(value)
 
     def is_empty(self) -> bool:
         return self == PersonFilter(sort=self.sort)

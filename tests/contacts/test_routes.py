@@ -155,3 +155,14 @@ def test_duplicates_page_merges_a_pair(client, session):
                                                 "drop_id": second.id})
     assert merged.status_code == 303 and merged.headers["location"] == f"/people/{first.id}"
     assert session.get(Person, second.id) is None
+
+
+@pytest.mark.parametrize("bad", [{"country": True}, {"tag": 5}, {"country": [{"code": "GB"}]}, {"tag": {"a": "b"}}])
+def test_a_segment_filter_of_the_wrong_shape_is_refused_with_where(client, session, bad):
+    _api(client, session, Role.staff)
+    created = client.post("/api/v1/segments", json={"name": "UK", "filter": {"country": " gb ", "tag": [" ally ", ""]}})
+    assert created.json()["filter"]["country"] == ["GB"] and created.json()["filter"]["tag"] == ["ally"]
+    refused = client.patch(f"/api/v1/segments/{created.json()['id']}", json={"filter": bad})
+    assert refused.status_code == 422, refused.text
+    field = next(iter(bad))
+    assert any(error["loc"].startswith(f"filter.{field}") for error in refused.json()["errors"]), refused.json()
