@@ -8,6 +8,7 @@ ratio is the figure that means something, the absolute numbers are printed besid
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import platform
 import secrets
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,6 +121,16 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` in a new interpreter, as a worker or a CLI command would run it.
+
+    What the benchmark's own setup loaded (a bulk load, a parsed file, a baseline's
+    prepared data) is then not in the memory figure that process reports.
+    """
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, args)
 
 
 def own_peak_rss_mb() -> float:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -86,12 +85,6 @@ def _cosign_timed(path: Path) -> tuple[float, float]:
     import contacts.imports  # noqa: F401  (imported before the timing: FastAPI and the models load once)
 
     return common.timed(lambda: _cosign(path)), common.own_peak_rss_mb()
-
-
-def _cosign_apart(path: Path) -> tuple[float, float]:
-    """In a fresh interpreter, as `campaign import` runs: the baseline's parse is not in its memory figure."""
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_cosign_timed, (path,))
 
 
 def _baseline_rows(path: Path, now: datetime) -> tuple[list[tuple], list[tuple], list[tuple], list[tuple]]:
@@ -184,7 +177,7 @@ def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], d
                 if which == "baseline":
                     timings[which] = common.timed(lambda: _baseline(engine, path))
                 else:
-                    timings[which], importer_memory = _cosign_apart(path)
+                    timings[which], importer_memory = common.in_fresh_process(_cosign_timed, path)
                 found = _count_people(engine)
                 assert found == size, f"{which} wrote {found} people, not {size}"
                 engine.dispose()

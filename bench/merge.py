@@ -18,7 +18,6 @@ Baseline, in the same run: the same compiled subject and body templates rendered
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 import time
 from pathlib import Path
@@ -93,12 +92,6 @@ def _cosign_process(letter_id: int) -> tuple[float, int, float]:
     return seconds, count, common.own_peak_rss_mb()
 
 
-def _cosign_apart(letter_id: int) -> tuple[float, int, float]:
-    """Run in a fresh interpreter, as a worker would: the setup's import is not in its memory figure."""
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_cosign_process, (letter_id,))
-
-
 def _prepared(letter_id: int):
     """The compiled templates and one ready context dict per recipient (all outside the timing)."""
     from campaign.db import session_scope
@@ -150,7 +143,7 @@ def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], d
             # The best of three for both: the machines are shared, and one slow moment is not Cosign's.
             base_seconds, base_count = min(_baseline(subject, body, contexts) for _ in range(3))
             engine.dispose()
-            cosign_seconds, cosign_count, cosign_memory = _cosign_apart(letter_id)
+            cosign_seconds, cosign_count, cosign_memory = common.in_fresh_process(_cosign_process, letter_id)
     assert base_count == cosign_count == size, (base_count, cosign_count, size)
     notes = (f"{size:,} recipients, {CITATIONS} citations, {SIGNATORIES} signatories; Cosign (letters.merge) loads "
              f"recipients, signatories and evidence, and renders each Document with its HTML and text "

@@ -19,7 +19,6 @@ SELECT on the driver's cursor.
 
 from __future__ import annotations
 
-import multiprocessing
 import random
 import statistics
 import time
@@ -187,12 +186,6 @@ def _measure(now: datetime, due: int) -> tuple[list[float], list[float], list[fl
     return baseline, dispatch, scans, common.own_peak_rss_mb()
 
 
-def _measure_apart(now: datetime, due: int) -> tuple[list[float], list[float], list[float], float]:
-    """In a fresh interpreter, as a worker would run it: the bulk load is not in its memory figure."""
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_measure, (now, due))
-
-
 def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], dict[str, float]]:
     from campaign import migrate
 
@@ -211,7 +204,7 @@ def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], d
             first_scan, follow_ups = _follow_up_scan(now)
             print(f"    first follow-up scan (setup): {follow_ups} follow-ups in {first_scan:.1f} s", flush=True)
             engine.dispose()
-            baseline, dispatch, scans, memory = _measure_apart(now, due)
+            baseline, dispatch, scans, memory = common.in_fresh_process(_measure, now, due)
             cosign = [d + f for d, f in zip(dispatch, scans)]
             engine.dispose()
     notes = (f"{size:,} rows, {due} due; median of {RUNS}; dispatch_due "

@@ -246,7 +246,7 @@ def _not_started():
     """Scheduled (perhaps claimed, but no worker has begun sending it): still ours to change.
 
     A worker holding it in its queue re-reads the row before it starts, so it finds the
-    change (cancelled, or due later) and hands the message back.
+    change (cancelled, or due later) and gives up its claim.
     """
     return OutboxMessage.status == OutboxStatus.scheduled
 
@@ -347,8 +347,8 @@ class Claim:
 def _claim_statement(dialect: str):
     """INSERT ... SELECT of claims on the due rows that hold no live claim, returning what it took.
 
-    Built once per dialect, with bound parameters: building it per dispatch cost a fifth
-    of the dispatch. Table statements, not ORM ones, for the same reason.
+    Built once per dialect, with bound parameters: building it per dispatch cost about 2 ms
+    of each (profiled). Table statements, not ORM ones, for the same reason.
     """
     now = sa.bindparam("b_now", type_=UTCDateTime)
     live_claim = sa.select(CLAIMS.c.message_id).where(CLAIMS.c.message_id == OUTBOX.c.id, CLAIMS.c.lease_until > now)
@@ -562,7 +562,10 @@ _FINISH_ATTEMPT = (sa.update(ATTEMPTS).where(ATTEMPTS.c.id == sa.bindparam("b_at
 
 
 def load_mails(session: Session, *, ids: Sequence[int], claim: str) -> dict[int, OutgoingMail]:
-    """The messages of a claim that it still holds, with their attachments, in two queries."""
+    """The unsent messages carrying the claim, with their attachments, in two queries.
+
+    Whether the claim still holds each one is checked as it starts (``_HOLDS_CLAIM``).
+    """
     if not ids:
         return {}
     connection = session.connection()

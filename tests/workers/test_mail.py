@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import smtplib
 from email import message_from_bytes
 from email.policy import default as default_policy
 
@@ -100,6 +101,18 @@ def test_smtp_answers_are_classified(sink):
     assert permanent.value.text == "550 5.1.1 No such mailbox here"
     assert backend.send(letter()).code == 250  # the same connection carries on
     assert backend._connection.has_extn("pipelining") is sink.pipelining
+    backend.close()
+
+
+def test_a_server_that_pipelines_gets_each_message_in_two_writes_instead_of_four(sink, monkeypatch):
+    backend = smtp_backend(sink.port)
+    backend.send(letter())  # connected and greeted
+    writes = []
+    write = smtplib.SMTP.send
+    monkeypatch.setattr(smtplib.SMTP, "send", lambda connection, data: (writes.append(data), write(connection, data))[1])
+    assert backend.send(letter(message_id="<cosign.8.b@ngo.example>")).code == 250
+    assert len(writes) == (2 if sink.pipelining else 4)  # MAIL+RCPT+DATA together, then the message
+    assert sink.count() == 2
     backend.close()
 
 
