@@ -167,7 +167,3 @@ def one_at_a_time(session: Session, name: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(name.encode())})
 
-
-def check_database() -> None:
-    with get_engine().connect() as connection:
-        connection.execute(sa.text("SELECT 1"))

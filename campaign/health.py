@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
 
-from campaign.db import check_database, new_session
-from campaign.deps import public
+from campaign.deps import SessionDep, public
 from workers import service as workers_service
 from workers.celery_app import celery_app
 
@@ -30,21 +31,24 @@ def _check_broker() -> None:
         connection.ensure_connection(max_retries=1, timeout=3)
 
 
-def report() -> dict:
-    database_ok, database = _check("database", check_database)
+def report(session: Session) -> dict:
+    """Every check on the request's own session: a second connection per check, while a
+    signed-in request holds its first, could wait on a full pool for as long as its timeout."""
+    database_ok, database = _check("database", lambda: session.execute(sa.text("SELECT 1")))
+    if not database_ok:
+        session.rollback()  # the request's commit then has nothing left to fail on
     broker_ok, broker = _check("broker", _check_broker)
     last_worker_run = last_beat = None
     if database_ok:
-        with new_session() as session:
-            completed = workers_service.last_completed_at(session)
-            beat = workers_service.last_completed_at(session, beats_only=True)
-            last_worker_run = completed.isoformat() if completed else None
-            last_beat = beat.isoformat() if beat else None
+        completed = workers_service.last_completed_at(session)
+        beat = workers_service.last_completed_at(session, beats_only=True)
+        last_worker_run = completed.isoformat() if completed else None
+        last_beat = beat.isoformat() if beat else None
     return {"status": "ok" if database_ok and broker_ok else "unavailable", "database": database,
             "broker": broker, "last_worker_run_at": last_worker_run, "last_beat_at": last_beat}
 
 
 @router.get("/healthz", dependencies=[Depends(public)])
-def healthz() -> JSONResponse:
-    result = report()
+def healthz(session: SessionDep) -> JSONResponse:
+    result = report(session)
     return JSONResponse(result, status_code=200 if result["status"] == "ok" else 503)

@@ -76,3 +76,22 @@ def test_healthz_reports_database_and_broker(client):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok" and body["database"] == "ok" and body["broker"] == "ok"
+
+
+def test_healthz_of_a_signed_in_browser_uses_only_its_request_connection(client, session):
+    """Two connections per check (the request's, held after signing in, and one more) let five
+    checks at once wait on a pool of five until it timed out and reported "unavailable"."""
+    from sqlalchemy import event
+
+    from campaign.db import get_engine
+
+    login(client, make_user(session))
+    checkouts = []
+    listener = lambda *_args: checkouts.append(1)  # noqa: E731
+    event.listen(get_engine(), "checkout", listener)
+    try:
+        response = client.get("/healthz")
+    finally:
+        event.remove(get_engine(), "checkout", listener)
+    assert response.status_code == 200 and response.json()["database"] == "ok"
+    assert checkouts == []  # the tests' request session is the test's own connection
