@@ -91,8 +91,9 @@ def _make_due(engine: sa.Engine, ids: list[int], when: datetime) -> None:
                            .values(scheduled_at=when, next_attempt_at=when))
 
 
-def _baseline(env: dict[str, str], sink: Sink, count: int) -> float:
-    """The same messages, rendered beforehand, through one smtplib connection: messages/s."""
+def _baseline(env: dict[str, str], sink: Sink, count: int) -> tuple[float, float]:
+    """The same messages, rendered beforehand, through one smtplib connection: messages/s, and
+    the sink's CPU milliseconds per message meanwhile."""
     from workers import mail
     from workers.models import OutboxMessage
 
@@ -106,14 +107,16 @@ def _baseline(env: dict[str, str], sink: Sink, count: int) -> float:
             subject=row.subject, message_id=row.message_id, text_body=row.text_body, html_body=row.html_body)))
             for row in rows]
     sink.reset()
+    sink_cpu = _cpu_seconds(sink.process.pid)
     start = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", sink.port, timeout=30) as connection:
         for recipient, data in messages:
             connection.sendmail("cosign@localhost", [recipient], data)
     elapsed = time.perf_counter() - start
+    sink_ms = 1000 * (_cpu_seconds(sink.process.pid) - sink_cpu) / len(messages)
     assert len(sink.read()) == len(messages)
     sink.reset()
-    return len(messages) / elapsed
+    return len(messages) / elapsed, sink_ms
 
 
 def _start(env: dict[str, str], work_dir: Path, *command: str) -> subprocess.Popen:
@@ -180,7 +183,7 @@ def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], d
             engine = make_engine(url)
             throughput = _schedule(env, size, 0)
             late = _schedule(env, LATENESS_BATCH, size)
-            baseline = _baseline(env, sink, size)
+            baseline, baseline_sink_ms = _baseline(env, sink, size)
 
             run_dir = work_dir / f"send-{backend}"
             run_dir.mkdir(exist_ok=True)
@@ -195,8 +198,10 @@ def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], d
                 _wait(lambda: _scalar(engine, sa.select(WorkerPing.completed_at).where(WorkerPing.token == token)),
                       60, "the worker to start")
                 cpu_before = sum(_cpu_seconds(p.pid) for p in processes.values())
+                sink_before = _cpu_seconds(sink.process.pid)
                 lateness = _deliver(engine, sink, throughput, timeout=max(120.0, size / 10))
                 cpu_ms = 1000 * (sum(_cpu_seconds(p.pid) for p in processes.values()) - cpu_before) / size
+                sink_ms = 1000 * (_cpu_seconds(sink.process.pid) - sink_before) / size
                 # From the moment they fell due to the last one accepted, beat's wake-up included.
                 cosign = size / max(lateness)
                 sink.reset()
@@ -216,7 +221,9 @@ def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], d
              f"p99 {common.percentile(lateness, 0.99):.2f} s; "
              f"{LATENESS_BATCH} due at once: p50 {common.median(burst):.2f} s, "
              f"p99 {common.percentile(burst, 0.99):.2f} s (bar ≤ 2 s; the baseline's rate alone gives {floor:.2f} s); "
-             f"worker + beat CPU {cpu_ms:.1f} ms per message")
+             f"CPU per message: worker + beat {cpu_ms:.2f} ms, sink {sink_ms:.2f} ms (in the baseline "
+             f"{baseline_sink_ms:.2f} ms); at that CPU, {os.cpu_count()} cores deliver at most "
+             f"{os.cpu_count() * 1000 / (cpu_ms + sink_ms):.0f} msg/s")
     return [common.Result("send", backend, cosign, baseline, "msg/s", True, 0.5, 0.9, notes)], memory
 
 
