@@ -46,6 +46,7 @@ from campaign.db import UTCDateTime, on_commit, utcnow
 from campaign.errors import Conflict, FieldError, InvalidInput, NotFound
 from campaign.models import Campaign
 from campaign.settings import get_settings
+from workers import prepared
 from workers.mail import Accepted, Attachment, DeliveryError, OutgoingMail, PermanentFailure
 from workers.models import (DeliveryAttempt, DeliveryOutcome, OutboxAttachment, OutboxClaim, OutboxKind,
                             OutboxMessage, OutboxPause, OutboxStatus)
@@ -530,7 +531,8 @@ _HOLDS_CLAIM = sa.exists(
 # or started by another worker whose lease still runs): a concurrent change to the row is
 # re-checked by PostgreSQL before it updates, which a check on another table would not be.
 _START = (sa.update(OUTBOX)
-          .where(OUTBOX.c.id == sa.bindparam("b_id"), OUTBOX.c.status.in_(_UNSENT), OUTBOX.c.paused.is_(False),
+          .where(OUTBOX.c.id == sa.bindparam("b_id"), sa.or_(*(OUTBOX.c.status == status for status in _UNSENT)),
+                 OUTBOX.c.paused.is_(False),
                  OUTBOX.c.next_attempt_at <= sa.bindparam("b_now"), _HOLDS_CLAIM)
           .values(status=OutboxStatus.sending, claimed_by=sa.bindparam("b_claim"), claimed_at=sa.bindparam("b_now"),
                   send_started_at=sa.bindparam("b_now"), lease_expires_at=sa.bindparam("b_lease"),
@@ -590,14 +592,15 @@ def start_attempt(session: Session, *, message_id: int, claim: str, now: datetim
     connection = session.connection()
     params = {"b_id": message_id, "b_claim": claim, "b_now": now,
               "b_lease": now + timedelta(seconds=rules.lease_seconds)}
-    attempts = connection.execute(_START, params).scalar()
-    if attempts is None:
-        connection.execute(_RELEASE_CLAIM, params)
+    started = prepared.run(connection, _START, params)
+    if not started:
+        prepared.run(connection, _RELEASE_CLAIM, params)
         return None
+    attempts = started[0][0]
     if mail is None:
         mail = load_mails(session, ids=[message_id], claim=claim)[message_id]
-    attempt_id = connection.execute(_ADD_ATTEMPT, {"b_id": message_id, "b_number": attempts, "b_now": now,
-                                                   "b_worker": worker or worker_name()}).scalar_one()
+    [(attempt_id,)] = prepared.run(connection, _ADD_ATTEMPT, {"b_id": message_id, "b_number": attempts, "b_now": now,
+                                                             "b_worker": worker or worker_name()})
     return Started(mail=mail, attempt_id=attempt_id, attempts=attempts)
 
 
@@ -610,11 +613,11 @@ def record_result(session: Session, *, message_id: int, claim: str, started: Sta
     if retry_at is not None:
         params["b_next"] = retry_at
     connection = session.connection()
-    connection.execute(_RECORD[status], params)
+    prepared.run(connection, _RECORD[status], params)
     if status == OutboxStatus.scheduled:
-        connection.execute(_RELEASE_CLAIM, params)
-    connection.execute(_FINISH_ATTEMPT, {"b_attempt": started.attempt_id, "b_outcome": outcome, "b_now": now,
-                                         "b_response": text[:2000], "b_code": result.code})
+        prepared.run(connection, _RELEASE_CLAIM, params)
+    prepared.run(connection, _FINISH_ATTEMPT, {"b_attempt": started.attempt_id, "b_outcome": outcome, "b_now": now,
+                                               "b_response": text[:2000], "b_code": result.code})
     return status
 
 
@@ -687,10 +690,11 @@ def _step_postgresql(session: Session, *, claim: str, now: datetime, worker: str
         params.update(r_id=done_id, r_attempt=started.attempt_id, r_status=status.value, r_outcome=outcome.value,
                       r_answer=answer, r_error=error, r_response=response[:2000], r_code=result.code,
                       r_next=retry_at)
-    row = session.connection().execute(_PG_STEP, params).first()
-    if next_id is None or row is None:
+    rows = prepared.run(session.connection(), _PG_STEP, params)
+    if next_id is None or not rows:
         return status, None
-    return status, Started(mail=mail, attempt_id=row.id, attempts=row.number)
+    [(attempt_id, number)] = rows
+    return status, Started(mail=mail, attempt_id=attempt_id, attempts=number)
 
 
 def _step(session: Session, *, claim: str, now: datetime, worker: str, rules: SendingRules,
@@ -705,7 +709,7 @@ def _step(session: Session, *, claim: str, now: datetime, worker: str, rules: Se
         status, started = _step_postgresql(session, claim=claim, now=now, worker=worker, rules=rules,
                                            answered=answered, next_id=next_id, mail=mail)
         if next_id is not None and started is None:
-            session.connection().execute(_RELEASE_CLAIM, {"b_id": next_id, "b_claim": claim, "b_now": now})
+            prepared.run(session.connection(), _RELEASE_CLAIM, {"b_id": next_id, "b_claim": claim, "b_now": now})
         return status, started
     status = None
     if answered is not None:

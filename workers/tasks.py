@@ -47,7 +47,8 @@ def dispatch_due() -> int:
 @celery_app.task(name="outbox.deliver")
 def deliver(ids: list[int], claim: str) -> dict[str, int]:
     """Send the messages of one claim. A stale or repeated task finds nothing it may send."""
-    tally = outbox.deliver_batch(session_scope, ids=ids, claim=claim, backend=mail.get_backend())
+    tally = outbox.deliver_batch(lambda: session_scope(keep_connection=True), ids=ids, claim=claim,
+                                 backend=mail.get_backend())
     if tally.get("scheduled") or tally.get("failed"):
         log.warning("outbox.deliver: %s", dict(tally))
     if tally.get("sent"):
