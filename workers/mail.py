@@ -108,6 +108,7 @@ def _boundary() -> str:
 
 # Sender and Reply-To are the same few addresses on every message: each parsed once.
 _parsed = lru_cache(maxsize=64)(parseaddr)
+_quoted = lru_cache(maxsize=64)(smtplib.quoteaddr)  # for the sender, the same on every message
 
 
 def _headers(mail: OutgoingMail) -> list[tuple[str, str]]:
@@ -339,7 +340,7 @@ class SmtpBackend:
         Half the round trips of one command at a time (one worker delivering to the local
         test server: 638 -> 725 messages/s).
         """
-        connection.send(f"MAIL FROM:{smtplib.quoteaddr(envelope_from)}\r\n"
+        connection.send(f"MAIL FROM:{_quoted(envelope_from)}\r\n"
                         f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\nDATA\r\n")
         return [connection.getreply() for _ in range(3)]
 
