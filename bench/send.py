@@ -1,7 +1,8 @@
 """send: scheduled messages delivered by real worker and beat processes to a local SMTP sink.
 
-Cosign: N outbox rows fall due at once; ``campaign beat`` and ``campaign worker`` (prefork,
-concurrency 2) claim and deliver them over SMTP to an aiosmtpd sink in a process of its own. The
+Cosign: N outbox rows fall due at once; ``campaign beat`` and ``campaign worker`` (prefork, with
+the default WORKER_CONCURRENCY pool processes; BENCH_WORKERS=N to compare another number)
+claim and deliver them over SMTP to an aiosmtpd sink in a process of its own. The
 baseline, in the same run: a plain smtplib loop sending the same messages, already
 rendered, over one connection to the same sink. Then 1,000 more fall due at once with the
 workers idle, for the lateness bar (sink acceptance time minus ``scheduled_at``).
@@ -26,8 +27,10 @@ from celery import Celery
 
 from bench import common
 from bench.run_all import standalone
+from campaign.settings import Settings
 
 DEFAULT_SIZE = 2000
+WORKERS = int(os.environ.get("BENCH_WORKERS") or Settings.model_fields["worker_concurrency"].default)
 LATENESS_BATCH = 1000
 DOMAINS = 100
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -169,7 +172,7 @@ def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], d
         with common.environment(backend, work_dir, "send") as bench_env:
             env = {**os.environ, **bench_env, "MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1",
                    "SMTP_PORT": str(sink.port), "SMTP_SECURITY": "none", "SMTP_TIMEOUT_SECONDS": "10",
-                   "WORKER_CONCURRENCY": "2"}
+                   "WORKER_CONCURRENCY": str(WORKERS)}
             if backend == "sqlite":
                 for key in ("DATABASE_URL", "CELERY_BROKER_URL"):
                     env.pop(key, None)
@@ -187,7 +190,7 @@ def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], d
 
             run_dir = work_dir / f"send-{backend}"
             run_dir.mkdir(exist_ok=True)
-            worker = _start(env, run_dir, "worker", "--concurrency", "2")
+            worker = _start(env, run_dir, "worker")
             beat = _start(env, run_dir, "beat")
             processes = {"worker": worker, "beat": beat}
             try:
@@ -217,7 +220,8 @@ def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], d
         sink.stop()
     # Even an instant dispatcher cannot hand 1,000 messages to this sink faster than the baseline does.
     floor = common.percentile([n / baseline for n in range(1, LATENESS_BATCH + 1)], 0.99)
-    notes = (f"lateness of the {size}: first {min(lateness):.2f} s, p50 {common.median(lateness):.2f} s, "
+    notes = (f"{WORKERS} worker processes; lateness of the {size}: first {min(lateness):.2f} s, "
+             f"p50 {common.median(lateness):.2f} s, "
              f"p99 {common.percentile(lateness, 0.99):.2f} s; "
              f"{LATENESS_BATCH} due at once: p50 {common.median(burst):.2f} s, "
              f"p99 {common.percentile(burst, 0.99):.2f} s (bar ≤ 2 s; the baseline's rate alone gives {floor:.2f} s); "
