@@ -24,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import hmac
+import json
 import os
 import random
 import re
@@ -39,6 +40,7 @@ from email.utils import parseaddr
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, select
 
 from campaign import audit
@@ -398,14 +400,19 @@ def claim_due(session: Session, *, now: datetime, limit: int, worker: str = "",
     return Claim(token=token, ids=[row.id for row in claimed if row.id not in held_ids])
 
 
-def _window_count(column):
+@lru_cache(maxsize=8)
+def _window_count(column, dialect: str):
+    """Claims per key since ``b_since``, for the keys in ``b_keys``: one array (PostgreSQL) or
+    JSON list (SQLite) parameter. An IN list of bound values is written out anew at each
+    execution: for the 650 domains of the scan benchmark that took 1-2 ms of every dispatch."""
+    keys = sa.bindparam("b_keys")
+    if dialect == "postgresql":
+        among = column == sa.any_(sa.cast(keys, postgresql.ARRAY(column.type)))
+    else:
+        among = column.in_(sa.select(sa.column("value")).select_from(sa.func.json_each(keys)))
     return (sa.select(column, sa.func.count())
-            .where(column.in_(sa.bindparam("b_keys", expanding=True)),
-                   CLAIMS.c.claimed_at > sa.bindparam("b_since", type_=UTCDateTime))
+            .where(among, CLAIMS.c.claimed_at > sa.bindparam("b_since", type_=UTCDateTime))
             .group_by(column))
-
-
-_WINDOW_COUNTS = {column: _window_count(column) for column in (CLAIMS.c.recipient_domain, CLAIMS.c.campaign_id)}
 
 
 def _claims_in_window(session: Session, column, keys: set, *, now: datetime) -> Counter:
@@ -416,7 +423,11 @@ def _claims_in_window(session: Session, column, keys: set, *, now: datetime) -> 
     """
     if not keys:
         return Counter()
-    rows = session.connection().execute(_WINDOW_COUNTS[column], {"b_keys": list(keys), "b_since": now - RATE_WINDOW})
+    connection = session.connection()
+    dialect = connection.dialect.name
+    rows = connection.execute(_window_count(column, dialect),
+                              {"b_keys": list(keys) if dialect == "postgresql" else json.dumps(list(keys)),
+                               "b_since": now - RATE_WINDOW})
     return Counter(dict(rows.all()))
 
 
