@@ -3,24 +3,32 @@
 ``import_file`` is what the CLI, the upload page and the API call: it reads the file
 (refusing one over the size limit), detects or checks its format, parses it into a
 dataset that lists every problem, and writes it all or nothing.
+
+A Popolo JSON file, the one format that comes in tens of thousands of people, is read as a
+stream (``popolo.stream``) and written a chunk of people at a time inside one savepoint, so
+memory stays flat whatever its size; every other file (and a Popolo file in YAML, or JSON the
+stream cannot read) is read whole.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from sqlmodel import Session
 
 from campaign.errors import FieldError, InvalidInput
-from contacts.imports import csv_mapping, ep, popolo, us
-from contacts.imports.core import Dataset, ImportReport, Progress, apply_dataset, readable_rows
+from contacts.imports import csv_mapping, ep, jsonfile, popolo, us
+from contacts.imports.core import Dataset, ImportReport, Progress, apply_dataset, apply_people, readable_rows
+from contacts.imports.jsonfile import MAX_DEPTH
 from contacts.models import OrgClassification
 
 __all__ = ["ImportFormat", "ImportReport", "CsvPreview", "import_file", "preview_csv", "detect_format"]
@@ -101,11 +109,6 @@ def _csv_header(text: str, filename: str) -> list[str]:
     return header
 
 
-# Real legislator files nest a few levels deep; a limit far above that refuses crafted
-# files before anything walks them.
-MAX_DEPTH = 64
-
-
 def _checked(data: Any, filename: str, *, from_yaml: bool, strings: bool) -> Any:
     """Refuse nesting deeper than MAX_DEPTH, YAML aliases (one object reached twice: the
     'billion laughs' that expands exponentially when read) and, when ``strings``, NUL
@@ -113,15 +116,14 @@ def _checked(data: Any, filename: str, *, from_yaml: bool, strings: bool) -> Any
     name = filename or "The file"
     if not isinstance(data, (dict, list)):
         if strings and isinstance(data, str) and "\x00" in data:
-            raise _nul(name)
+            raise jsonfile.nul_in_value(name)
         return data
     seen: set[int] = set()
     stack = [(data, 1)]
     while stack:
         value, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise InvalidInput(f"{name} is nested more than {MAX_DEPTH} levels deep; no import format is.",
-                               errors=[FieldError("file", f"nested more than {MAX_DEPTH} levels")])
+            raise jsonfile.nested(name)
         if from_yaml:
             if id(value) in seen:
                 raise InvalidInput(f"{name} uses YAML aliases (*name), which imports do not accept: write the values "
@@ -133,16 +135,23 @@ def _checked(data: Any, filename: str, *, from_yaml: bool, strings: bool) -> Any
             if isinstance(child, (dict, list)):
                 stack.append((child, depth + 1))
             elif strings and isinstance(child, str) and "\x00" in child:
-                raise _nul(name)
+                raise jsonfile.nul_in_value(name)
     return data
 
 
-def _nul(name: str) -> InvalidInput:
-    return InvalidInput(f"{name} contains a NUL character in a value.", errors=[FieldError("file", "NUL character")])
+# Above this, a file is first parsed keeping no objects, so that one broken near its end
+# is refused without first building everything before the break.
+_PROBE_FROM = 1 << 20
+
+
+def _nothing(pairs: Any) -> None:
+    return None
 
 
 def _structured(text: str, filename: str, *, yaml_allowed: bool) -> Any:
     try:
+        if len(text) > _PROBE_FROM:
+            json.loads(text, object_pairs_hook=_nothing)
         # Only a \\u0000 escape can put a NUL into JSON values (_text refuses a raw one).
         return _checked(json.loads(text), filename, from_yaml=False, strings="\\u0000" in text)
     except json.JSONDecodeError as error:
@@ -150,8 +159,7 @@ def _structured(text: str, filename: str, *, yaml_allowed: bool) -> Any:
             raise InvalidInput(f"{filename or 'The file'} is not valid JSON.",
                                errors=[FieldError(f"line {error.lineno}, column {error.colno}", error.msg)]) from None
     except RecursionError:
-        raise InvalidInput(f"{filename or 'The file'} is nested more than {MAX_DEPTH} levels deep; no import format "
-                           "is.", errors=[FieldError("file", f"nested more than {MAX_DEPTH} levels")]) from None
+        raise jsonfile.nested(filename or "The file") from None
     try:
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as error:
@@ -219,9 +227,48 @@ def import_file(session: Session, *, path: Path | None = None, content: bytes | 
                 fmt: ImportFormat | str = ImportFormat.auto, country: str = "", mapping: dict[str, str] | None = None,
                 max_bytes: int | None = None, actor: Any = None, progress: Progress | None = None) -> ImportReport:
     """Import a whole file, or nothing: InvalidInput lists every problem by record/line and field."""
+    filename = filename or (path.name if path else "upload")
+    with _popolo_stream(path=path, content=content, filename=filename, fmt=ImportFormat(fmt),
+                        country=country, max_bytes=max_bytes) as stream:
+        if stream is not None:
+            return apply_people(session, stream.dataset, stream.chunks, total=stream.total, actor=actor,
+                                progress=progress)
     dataset = parse_file(path=path, content=content, filename=filename, fmt=fmt, country=country, mapping=mapping,
                          max_bytes=max_bytes)
     return apply_dataset(session, dataset, actor=actor, progress=progress)
+
+
+@contextlib.contextmanager
+def _popolo_stream(*, path: Path | None, content: bytes | None, filename: str, fmt: ImportFormat, country: str,
+                   max_bytes: int | None) -> Iterator[popolo.Stream | None]:
+    """A Popolo JSON file as a stream, or None: the file is then read whole (other formats, YAML,
+    and every file the stream cannot read, which reading whole describes in the usual words)."""
+    if fmt not in (ImportFormat.auto, ImportFormat.popolo) or (
+            fmt is ImportFormat.auto and filename.lower().endswith((".csv", ".tsv", ".txt"))):
+        yield None
+        return
+    with _opened(path, content, max_bytes) as source:
+        found = None
+        if source is not None:
+            start, first = jsonfile.opening(source)
+            if first == b"{":
+                try:
+                    found = popolo.stream(source, start, filename=filename, country=country)
+                except jsonfile.Unreadable:
+                    found = None
+        yield found
+
+
+@contextlib.contextmanager
+def _opened(path: Path | None, content: bytes | None, max_bytes: int | None) -> Iterator[BinaryIO | None]:
+    """The file to stream, or None when reading it whole is what refuses it (missing, too large)."""
+    if content is not None:
+        yield io.BytesIO(content) if max_bytes is None or len(content) <= max_bytes else None
+    elif path is None or not path.is_file() or (max_bytes is not None and path.stat().st_size > max_bytes):
+        yield None
+    else:
+        with path.open("rb") as source:
+            yield source
 
 
 def preview_csv(*, content: bytes, filename: str = "contacts.csv", mapping: dict[str, str] | None = None,

@@ -2,7 +2,9 @@
 
 A parser reads a source file into a ``Dataset`` (organisations, people with their
 identifiers and memberships) and lists every problem it finds with the record or line
-and the field. Nothing is written unless the whole file is clean. Applying a dataset
+and the field. Nothing is written unless the whole file is clean: people are matched and
+written a chunk at a time (so a file read as a stream need not be held), inside one
+savepoint that a problem found anywhere in the file rolls back. Applying a dataset
 matches people by identifier first, then by name within the same organisation, so a
 re-import updates rows in place; rows are written with executemany-style bulk
 statements, not one ORM object at a time.
@@ -11,6 +13,7 @@ statements, not one ORM object at a time.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+import contextlib
 import csv
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,6 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
 from campaign import audit
@@ -34,7 +38,7 @@ PERSON_FIELDS = ("name", "given_name", "family_name", "sort_name", "honorific_pr
                  "other_names", "email", "emails", "phones", "addresses", "links", "image_url", "gender",
                  "birth_date")
 _LIST_FIELDS = {"other_names", "emails", "phones", "addresses", "links"}
-_CHUNK = 1000
+CHUNK = 1000
 
 
 @dataclass
@@ -216,16 +220,23 @@ def derived_names(values: dict[str, Any]) -> dict[str, str]:
 # --- applying a dataset ----------------------------------------------------------------
 
 
-def _chunks(items: list[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
 def _resolve_organizations(session: Session, dataset: Dataset, report: ImportReport) -> dict[str, int]:
-    """Find or create each organisation of the dataset; few enough for one at a time."""
+    """Find or create each organisation of the dataset: by identifier, else by classification
+    and name under the same parent (and in the same country, or none).
+
+    What could match is read in a few queries first, and the new organisations of each level
+    of the tree are inserted together: a file can list a thousand organisations."""
+    records = list(dataset.organizations.values())
+    found = _OrgMatcher(session, records)
     resolved: dict[str, int] = {}
     now = utcnow()
-    pending = list(dataset.organizations.values())
+    new_identifiers: list[tuple[str, str, Organization]] = []
+    pending = records
     # Parents first, whatever order the file gave them in.
     while pending:
         ready = [o for o in pending if o.parent_key is None or o.parent_key in resolved
@@ -233,47 +244,94 @@ def _resolve_organizations(session: Session, dataset: Dataset, report: ImportRep
         if not ready:
             raise InvalidInput("The organisations' parents form a loop.",
                                errors=[FieldError(f"organization {o.key}", "parent loop") for o in pending])
+        level: list[tuple[str, Organization]] = []
         for record in ready:
             parent_id = resolved.get(record.parent_key) if record.parent_key else None
-            org = _find_org(session, record, parent_id)
+            org = found.match(record, parent_id)
             if org is None:
                 org = Organization(name=record.name, classification=record.classification, parent_id=parent_id,
                                    country=record.country, abbreviation=record.abbreviation, url=record.url)
                 session.add(org)
-                session.flush()
+                found.add(org)
                 report.organizations_created += 1
             else:
                 changes = {"name": record.name, "classification": record.classification, "parent_id": parent_id,
                            "country": record.country or org.country,
                            "abbreviation": record.abbreviation or org.abbreviation, "url": record.url or org.url}
                 if any(getattr(org, key) != value for key, value in changes.items()):
+                    found.remove(org)
                     for key, value in changes.items():
                         setattr(org, key, value)
                     org.updated_at = now
+                    found.add(org)
                     report.organizations_updated += 1
             for scheme, value in record.identifiers:
-                existing = session.execute(sa.select(Identifier).where(Identifier.scheme == scheme,
-                                                                    Identifier.value == value)).scalars().first()
-                if existing is None:
-                    session.add(Identifier(scheme=scheme, value=value, organization_id=org.id))
-            resolved[record.key] = org.id
+                if found.claim((scheme, value), org):
+                    new_identifiers.append((scheme, value, org))
+            level.append((record.key, org))
+        session.flush()
+        resolved.update((key, org.id) for key, org in level)
         pending = [o for o in pending if o.key not in resolved]
+    session.add_all(Identifier(scheme=scheme, value=value, organization_id=org.id)
+                    for scheme, value, org in new_identifiers)
     session.flush()
     return resolved
 
 
-def _find_org(session: Session, record: OrgRecord, parent_id: int | None) -> Organization | None:
-    for scheme, value in record.identifiers:
-        found = session.execute(sa.select(Organization).join(Identifier, Identifier.organization_id == Organization.id)
-                             .where(Identifier.scheme == scheme, Identifier.value == value)).scalars().first()
-        if found is not None:
-            return found
-    query = sa.select(Organization).where(Organization.classification == record.classification,
-                                          Organization.name == record.name)
-    query = query.where(Organization.parent_id == parent_id) if parent_id else query.where(Organization.parent_id.is_(None))
-    if record.country:
-        query = query.where(Organization.country.in_([record.country, ""]))
-    return session.execute(query.order_by(Organization.id)).scalars().first()
+class _OrgMatcher:
+    """The organisations an import's organisations could match, read up front, kept up to date
+    as it creates and changes them."""
+
+    def __init__(self, session: Session, records: list[OrgRecord]) -> None:
+        identifiers = {ident for record in records for ident in record.identifiers}
+        # Every owner of these identifiers (None: a person's), so that none is given twice.
+        self.owners: dict[tuple[str, str], Organization | None] = {}
+        owner_ids: dict[tuple[str, str], int | None] = {}
+        schemes = sorted({scheme for scheme, _ in identifiers})
+        for chunk in _chunks(sorted({value for _, value in identifiers})):
+            rows = session.execute(sa.select(Identifier.scheme, Identifier.value, Identifier.organization_id)
+                                   .where(Identifier.scheme.in_(schemes), Identifier.value.in_(chunk)))
+            owner_ids.update(((scheme, value), org_id) for scheme, value, org_id in rows)
+        orgs: dict[int, Organization] = {}
+        for chunk in _chunks(sorted({record.name for record in records})):
+            orgs.update((org.id, org) for org in session.execute(
+                sa.select(Organization).where(Organization.name.in_(chunk))).scalars())
+        wanted = sorted({org_id for org_id in owner_ids.values() if org_id is not None} - orgs.keys())
+        for chunk in _chunks(wanted):
+            orgs.update((org.id, org) for org in session.execute(
+                sa.select(Organization).where(Organization.id.in_(chunk))).scalars())
+        self.owners = {ident: orgs[org_id] if org_id is not None else None for ident, org_id in owner_ids.items()}
+        self.by_name: dict[tuple[Any, str, int | None], list[Organization]] = {}
+        for org_id in sorted(orgs):
+            self.add(orgs[org_id])
+
+    def match(self, record: OrgRecord, parent_id: int | None) -> Organization | None:
+        for ident in record.identifiers:
+            owner = self.owners.get(ident)
+            if owner is not None:
+                return owner
+        for org in self.by_name.get((record.classification, record.name, parent_id or None), ()):
+            if not record.country or org.country in (record.country, ""):
+                return org
+        return None
+
+    def add(self, org: Organization) -> None:
+        """Known under its current classification, name and parent, in the order of their ids (new ones last)."""
+        same = self.by_name.setdefault((org.classification, org.name, org.parent_id or None), [])
+        same.append(org)
+        if org.id is not None and len(same) > 1:
+            same.sort(key=lambda o: (o.id is None, o.id or 0))
+
+    def remove(self, org: Organization) -> None:
+        key = (org.classification, org.name, org.parent_id or None)
+        self.by_name[key] = [o for o in self.by_name[key] if o is not org]
+
+    def claim(self, ident: tuple[str, str], org: Organization) -> bool:
+        """Whether the identifier is new, now ``org``'s."""
+        if ident in self.owners:
+            return False
+        self.owners[ident] = org
+        return True
 
 
 def _allocate_ids(session: Session, table: str, count: int) -> list[int]:
@@ -337,27 +395,45 @@ def _membership_key(org_id: int, role: str, start: date | None) -> tuple[int, st
 def apply_dataset(session: Session, dataset: Dataset, *, actor: Any = None,
                   progress: Progress | None = None) -> ImportReport:
     """Write a clean dataset; raises InvalidInput listing every problem (nothing written) otherwise."""
-    problems = dataset.problems + _length_problems(dataset)
-    if problems:
-        raise InvalidInput(f"{dataset.source}: {len(problems)} problem(s); nothing was imported.", errors=problems)
+    return apply_people(session, dataset, _chunks(dataset.people), total=len(dataset.people), actor=actor,
+                        progress=progress)
+
+
+def apply_people(session: Session, dataset: Dataset, chunks: Iterable[list[PersonRecord]], *, total: int,
+                 actor: Any = None, progress: Progress | None = None) -> ImportReport:
+    """Write ``dataset``'s organisations and the people of ``chunks``, a chunk at a time, all or nothing.
+
+    ``chunks`` may be a parser still reading the file and adding to ``dataset.problems`` as it
+    goes: from the first problem on nothing more is written, the rest of the file is still read
+    so that InvalidInput lists every problem, and the savepoint holding what was written is
+    rolled back. Problems found while matching people (an identifier given twice, two people
+    matching one) are listed when the file itself has none.
+    """
+    tick = progress or (lambda done, total: None)
+    tick(0, total)
+    org_problems = _org_length_problems(dataset)
+    person_problems: list[FieldError] = []
+    done = 0
     try:
-        connection = session.connection()
-    except sa.exc.OperationalError as error:
-        if "locked" not in str(error):
-            raise
-        # SQLite: another writer held the database for longer than the busy timeout.
-        raise Conflict("Another import or change is being written; nothing was imported. Try again in a moment.",
-                       errors=[FieldError("file", "database busy")]) from None
-    if connection.dialect.name == "postgresql":
-        # One import at a time: a second one waits here until the first commits, then
-        # reads what it wrote and matches it, instead of creating the same rows again.
-        # (SQLite already has one writer at a time.)
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _IMPORT_LOCK})
-    # A savepoint, so a problem found while matching undoes the organisations already
-    # written even when the caller goes on to commit something else.
-    try:
-        with session.begin_nested():
-            return _apply(session, dataset, actor=actor, progress=progress)
+        # The savepoint (entered on the first write) undoes everything written when a problem
+        # is found, even when the caller goes on to commit something else.
+        with contextlib.ExitStack() as savepoint:
+            writer: _Writer | None = None
+            for chunk in chunks:
+                person_problems += _person_length_problems(chunk)
+                if not (dataset.problems or person_problems or org_problems):
+                    writer = writer or _Writer.start(session, dataset, savepoint, actor=actor)
+                    writer.add(chunk)
+                done += len(chunk)
+                tick(done, total)
+            problems = dataset.problems + person_problems + org_problems
+            if problems:
+                raise InvalidInput(f"{dataset.source}: {len(problems)} problem(s); nothing was imported.",
+                                   errors=problems)
+            writer = writer or _Writer.start(session, dataset, savepoint, actor=actor)
+            report = writer.finish()
+            tick(total, total)
+            return report
     except sa.exc.IntegrityError:
         raise Conflict("Another change to these people or organisations was saved at the same time; nothing was "
                        "imported. Try again.", errors=[FieldError("file", "concurrent change")]) from None
@@ -370,13 +446,12 @@ def _column_limits(table: sa.Table) -> dict[str, int]:
     return {column.name: column.type.length for column in table.columns if getattr(column.type, "length", None)}
 
 
-def _length_problems(dataset: Dataset) -> list[FieldError]:
+def _person_length_problems(people: list[PersonRecord]) -> list[FieldError]:
     """Values longer than their column: refused by record and field, before anything is written."""
     problems = []
     person_limits = _column_limits(Person.__table__)
     identifier_limits = _column_limits(Identifier.__table__)
-    org_limits = _column_limits(Organization.__table__)
-    for person in dataset.people:
+    for person in people:
         for name, value in person.values.items():
             limit = person_limits.get(name)
             if limit and isinstance(value, str) and len(value) > limit:
@@ -385,6 +460,13 @@ def _length_problems(dataset: Dataset) -> list[FieldError]:
             if len(scheme) > identifier_limits["scheme"] or len(value) > identifier_limits["value"]:
                 problems.append(FieldError(f"{person.ref}.identifiers", f"{scheme[:40]!r} identifier longer than "
                                            f"{identifier_limits['value']:,} characters"))
+    return problems
+
+
+def _org_length_problems(dataset: Dataset) -> list[FieldError]:
+    problems = []
+    identifier_limits = _column_limits(Identifier.__table__)
+    org_limits = _column_limits(Organization.__table__)
     for org in dataset.organizations.values():
         for name in ("name", "abbreviation", "url"):
             value = getattr(org, name)
@@ -398,199 +480,269 @@ def _length_problems(dataset: Dataset) -> list[FieldError]:
     return problems
 
 
-def _apply(session: Session, dataset: Dataset, *, actor: Any, progress: Progress | None) -> ImportReport:
-    report = ImportReport(source=dataset.source, skipped=list(dataset.skipped), warnings=list(dataset.warnings))
-    people = dataset.people
-    total = len(people)
-    tick = progress or (lambda done, total: None)
-    tick(0, total)
+class _Writer:
+    """Matches the people of an import and writes them, a chunk at a time, inside its savepoint.
 
-    # Everything is read and matched before the first person row is written, so an
-    # inconsistency found while matching still leaves the database untouched.
-    org_ids = _resolve_organizations(session, dataset, report) if dataset.organizations else {}
+    Between chunks it keeps only what matching the next ones needs: the people already
+    claimed, a hash of every identifier seen (a 64-bit hash, so 150,000 identifiers take a
+    few megabytes; two different identifiers sharing one is a one-in-10^9 chance) and, once a
+    person is not found by identifier, the names in the file's organisations as they were
+    before the import.
+    """
 
-    schemes = sorted({scheme for p in people for scheme, _ in p.identifiers})
-    by_identifier: dict[tuple[str, str], int] = {}
-    if schemes:
-        rows = session.execute(sa.select(Identifier.scheme, Identifier.value, Identifier.person_id)
-                               .where(Identifier.scheme.in_(schemes), Identifier.person_id.is_not(None)))
-        by_identifier = {(s, v): pid for s, v, pid in rows}
+    def __init__(self, session: Session, dataset: Dataset, org_ids: dict[str, int], report: ImportReport, *,
+                 actor: Any) -> None:
+        self.session = session
+        self.dataset = dataset
+        self.org_ids = org_ids
+        self.report = report
+        self.actor = actor
+        self.now = utcnow()
+        self.touched_orgs = sorted(set(org_ids.values()))
+        self.problems: list[FieldError] = []
+        self.claimed: dict[int, str] = {}
+        self.seen_identifiers: dict[int, str] = {}
+        self.by_name_in_org: dict[tuple[int, str], int] | None = None
+        # The last person, membership and identifier before the import: matching sees only
+        # those, as if the whole file were matched before its first row was written.
+        self.before = tuple(session.execute(sa.select(sa.func.max(table.id))).scalar()
+                            for table in (Person, Membership, Identifier))
 
-    touched_orgs = sorted(set(org_ids.values()))
-    by_name_in_org: dict[tuple[int, str], int] = {}
-    if touched_orgs and any(not any(i in by_identifier for i in p.identifiers) for p in people):
-        rows = session.execute(sa.select(Membership.organization_id, Person.name, Person.id)
-                               .join(Person, Person.id == Membership.person_id)
-                               .where(Membership.organization_id.in_(touched_orgs)))
+    @classmethod
+    def start(cls, session: Session, dataset: Dataset, savepoint: contextlib.ExitStack, *, actor: Any) -> _Writer:
+        try:
+            connection = session.connection()
+        except sa.exc.OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            # SQLite: another writer held the database for longer than the busy timeout.
+            raise Conflict("Another import or change is being written; nothing was imported. Try again in a moment.",
+                           errors=[FieldError("file", "database busy")]) from None
+        if connection.dialect.name == "postgresql":
+            # One import at a time: a second one waits here until the first commits, then
+            # reads what it wrote and matches it, instead of creating the same rows again.
+            # (SQLite already has one writer at a time.)
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _IMPORT_LOCK})
+        savepoint.enter_context(session.begin_nested())
+        report = ImportReport(source=dataset.source)
+        org_ids = _resolve_organizations(session, dataset, report) if dataset.organizations else {}
+        return cls(session, dataset, org_ids, report, actor=actor)
+
+    def add(self, people: list[PersonRecord]) -> None:
+        """Match a chunk of people and, while nothing is wrong, write it."""
+        by_identifier = self._identifiers(people)
+        matched = self._match(people, by_identifier)
+        if not self.problems:
+            self._write(people, matched, by_identifier)
+
+    def finish(self) -> ImportReport:
+        if self.problems:
+            raise InvalidInput(f"{self.dataset.source}: {len(self.problems)} problem(s); nothing was imported.",
+                               errors=self.problems)
+        report = self.report
+        report.skipped, report.warnings = list(self.dataset.skipped), list(self.dataset.warnings)
+        audit.record(self.session, actor=self.actor, action="contacts.import", entity_type="import",
+                     entity_id=self.dataset.source[:80], after=report.as_dict() | {"skipped": len(report.skipped)})
+        self.session.flush()
+        return report
+
+    def _identifiers(self, people: list[PersonRecord]) -> dict[tuple[str, str], int]:
+        """The people that were in the database before the import and that these people's identifiers name."""
+        found: dict[tuple[str, str], int] = {}
+        last_identifier = self.before[2]
+        if last_identifier is None:
+            return found
+        schemes = sorted({scheme for p in people for scheme, _ in p.identifiers})
+        values = sorted({value for p in people for _, value in p.identifiers})
+        postgresql = self.session.connection().dialect.name == "postgresql"
+        for chunk in _chunks(values, 5000):
+            # One array parameter on PostgreSQL: thousands of separate ones cost more to send than the query.
+            in_chunk = (Identifier.value == sa.any_(sa.bindparam("values", chunk, type_=ARRAY(sa.String)))
+                        if postgresql else Identifier.value.in_(chunk))
+            rows = self.session.execute(sa.select(Identifier.scheme, Identifier.value, Identifier.person_id)
+                                        .where(Identifier.scheme.in_(schemes), in_chunk,
+                                               Identifier.person_id.is_not(None), Identifier.id <= last_identifier))
+            found.update(((s, v), pid) for s, v, pid in rows)
+        return found
+
+    def _names_in_organizations(self) -> dict[tuple[int, str], int]:
+        last_person, last_membership, _ = self.before
+        names: dict[tuple[int, str], int] = {}
+        if last_person is None or last_membership is None:
+            return names
+        rows = self.session.execute(sa.select(Membership.organization_id, Person.name, Person.id)
+                                    .join(Person, Person.id == Membership.person_id)
+                                    .where(Membership.organization_id.in_(self.touched_orgs),
+                                           Person.id <= last_person, Membership.id <= last_membership))
         for org_id, name, person_id in rows:
-            by_name_in_org.setdefault((org_id, normalise_name(name)), person_id)
+            names.setdefault((org_id, normalise_name(name)), person_id)
+        return names
 
-    problems: list[FieldError] = []
-    matched: list[int | None] = []
-    claimed: dict[int, str] = {}
-    seen_identifiers: dict[tuple[str, str], str] = {}
-    for person in people:
-        person_id = None
-        for ident in person.identifiers:
-            if ident in seen_identifiers:
-                problems.append(FieldError(f"{person.ref}.identifiers",
-                                           f"{ident[0]} {ident[1]} is also given to {seen_identifiers[ident]}"))
-            seen_identifiers[ident] = person.ref
-            found = by_identifier.get(ident)
-            if found is not None and person_id is not None and found != person_id:
-                problems.append(FieldError(f"{person.ref}.identifiers",
-                                           f"{ident[0]} {ident[1]} belongs to another person (id {found})"))
-            person_id = person_id or found
-        if person_id is None and by_name_in_org:
-            key_name = normalise_name(person.values["name"])
-            for membership in person.memberships:
-                person_id = by_name_in_org.get((org_ids[membership.org_key], key_name))
-                if person_id is not None:
-                    break
-        if person_id is not None:
-            if person_id in claimed:
-                problems.append(FieldError(person.ref, f"matches the same person as {claimed[person_id]}"))
-            claimed[person_id] = person.ref
-        matched.append(person_id)
-    if problems:
-        raise InvalidInput(f"{dataset.source}: {len(problems)} problem(s); nothing was imported.", errors=problems)
+    def _match(self, people: list[PersonRecord], by_identifier: dict[tuple[str, str], int]) -> list[int | None]:
+        """The existing person each one is (by identifier, else by name within an organisation), or None."""
+        if (self.by_name_in_org is None and self.touched_orgs
+                and any(not any(i in by_identifier for i in p.identifiers) for p in people)):
+            self.by_name_in_org = self._names_in_organizations()
+        by_name_in_org = self.by_name_in_org
+        problems, claimed, seen_identifiers = self.problems, self.claimed, self.seen_identifiers
+        matched: list[int | None] = []
+        for person in people:
+            person_id = None
+            for ident in person.identifiers:
+                seen = hash(ident)
+                if seen in seen_identifiers:
+                    problems.append(FieldError(f"{person.ref}.identifiers",
+                                               f"{ident[0]} {ident[1]} is also given to {seen_identifiers[seen]}"))
+                seen_identifiers[seen] = person.ref
+                found = by_identifier.get(ident)
+                if found is not None and person_id is not None and found != person_id:
+                    problems.append(FieldError(f"{person.ref}.identifiers",
+                                               f"{ident[0]} {ident[1]} belongs to another person (id {found})"))
+                person_id = person_id or found
+            if person_id is None and by_name_in_org:
+                key_name = normalise_name(person.values["name"])
+                for membership in person.memberships:
+                    person_id = by_name_in_org.get((self.org_ids[membership.org_key], key_name))
+                    if person_id is not None:
+                        break
+            if person_id is not None:
+                if person_id in claimed:
+                    problems.append(FieldError(person.ref, f"matches the same person as {claimed[person_id]}"))
+                claimed[person_id] = person.ref
+            matched.append(person_id)
+        return matched
 
-    existing_ids = [pid for pid in matched if pid is not None]
-    current: dict[int, dict[str, Any]] = {}
-    memberships: dict[int, dict[tuple[int, str, date | None], dict[str, Any]]] = {}
-    tags: set[tuple[int, str]] = set()
-    person_columns = [getattr(Person, name) for name in PERSON_FIELDS]
-    membership_columns = [Membership.id, Membership.person_id, Membership.organization_id, Membership.role,
-                          Membership.post_label, Membership.post_id, Membership.on_behalf_of_id, Membership.country,
-                          Membership.start_date, Membership.end_date]
-    for chunk in _chunks(existing_ids):
-        for row in session.execute(sa.select(Person.id, *person_columns).where(Person.id.in_(chunk))):
-            current[row.id] = {name: getattr(row, name) for name in PERSON_FIELDS}
-        for row in session.execute(sa.select(*membership_columns).where(Membership.person_id.in_(chunk))):
-            memberships.setdefault(row.person_id, {})[_membership_key(row.organization_id, row.role, row.start_date)] = row._asdict()
-        for row in session.execute(sa.select(PersonTag.person_id, PersonTag.tag).where(PersonTag.person_id.in_(chunk))):
-            tags.add((row.person_id, row.tag))
+    def _write(self, people: list[PersonRecord], matched: list[int | None],
+               by_identifier: dict[tuple[str, str], int]) -> None:
+        session, report, org_ids, now = self.session, self.report, self.org_ids, self.now
+        today = now.date()
+        existing_ids = [pid for pid in matched if pid is not None]
+        current: dict[int, dict[str, Any]] = {}
+        memberships: dict[int, dict[tuple[int, str, date | None], dict[str, Any]]] = {}
+        tags: set[tuple[int, str]] = set()
+        if existing_ids:
+            person_columns = [getattr(Person, name) for name in PERSON_FIELDS]
+            membership_columns = [Membership.id, Membership.person_id, Membership.organization_id, Membership.role,
+                                  Membership.post_label, Membership.post_id, Membership.on_behalf_of_id,
+                                  Membership.country, Membership.start_date, Membership.end_date]
+            for row in session.execute(sa.select(Person.id, *person_columns).where(Person.id.in_(existing_ids))):
+                current[row.id] = {name: getattr(row, name) for name in PERSON_FIELDS}
+            for row in session.execute(sa.select(*membership_columns).where(Membership.person_id.in_(existing_ids))):
+                key = _membership_key(row.organization_id, row.role, row.start_date)
+                memberships.setdefault(row.person_id, {})[key] = row._asdict()
+            for row in session.execute(sa.select(PersonTag.person_id, PersonTag.tag)
+                                       .where(PersonTag.person_id.in_(existing_ids))):
+                tags.add((row.person_id, row.tag))
 
-    now = utcnow()
-    today = now.date()
-    new_people: list[tuple[int, PersonRecord]] = []
-    person_updates: list[dict[str, Any]] = []
-    for index, (person, person_id) in enumerate(zip(people, matched)):
-        values = person.values
-        if person_id is None:
-            new_people.append((index, person))
-        else:
-            before = current[person_id]
-            changed = any(values[name] != before[name] for name in PERSON_FIELDS)
-            if changed:
-                person_updates.append({"id": person_id, **values, **derived_names(values), "updated_at": now})
+        new_people: list[tuple[int, PersonRecord]] = []
+        person_updates: list[dict[str, Any]] = []
+        for index, (person, person_id) in enumerate(zip(people, matched)):
+            values = person.values
+            if person_id is None:
+                new_people.append((index, person))
+            else:
+                before = current[person_id]
+                if any(values[name] != before[name] for name in PERSON_FIELDS):
+                    person_updates.append({"id": person_id, **values, **derived_names(values), "updated_at": now})
 
-    # New people, their identifiers and memberships go in through the driver's own
-    # executemany with values already in database form: this is the bulk of a large
-    # import, and SQLAlchemy's per-row parameter processing would double its time.
-    person_table = Person.__table__
-    done = 0
-    try:
-        ids = _allocate_ids(session, "person", len(new_people))
-        person_columns_all = [*PERSON_FIELDS, "search_name", "sort_key", "notes", "created_at", "updated_at"]
-        for start in range(0, len(new_people), _CHUNK):
-            chunk = new_people[start:start + _CHUNK]
+        # New people, their identifiers and memberships go in through the driver's own
+        # executemany with values already in database form: this is the bulk of a large
+        # import, and SQLAlchemy's per-row parameter processing would double its time.
+        person_table = Person.__table__
+        try:
+            ids = _allocate_ids(session, "person", len(new_people))
             rows = []
-            for offset, (index, p) in enumerate(chunk):
-                new_id = ids[start + offset]
+            for new_id, (index, p) in zip(ids, new_people):
                 matched[index] = new_id
                 rows.append({**p.values, **derived_names(p.values), "id": new_id, "notes": "", "created_at": now,
                              "updated_at": now})
-            _bulk_insert(session, person_table, ["id", *person_columns_all], rows)
-            done += len(chunk)
-            tick(done, total)
-    except sa.exc.IntegrityError:
-        raise Conflict("Another import changed these people at the same time; nothing was imported. Try again.",
-                       errors=[FieldError("file", "concurrent import")]) from None
-    report.created = len(new_people)
-    for chunk in _chunks(person_updates):
-        session.execute(sa.update(person_table).where(person_table.c.id == sa.bindparam("_id")),
-                        [{**{k: v for k, v in row.items() if k != "id"}, "_id": row["id"]} for row in chunk])
+            _bulk_insert(session, person_table, ["id", *PERSON_FIELDS, "search_name", "sort_key", "notes",
+                                                 "created_at", "updated_at"], rows)
+        except sa.exc.IntegrityError:
+            raise Conflict("Another import changed these people at the same time; nothing was imported. Try again.",
+                           errors=[FieldError("file", "concurrent import")]) from None
+        report.created += len(new_people)
+        if person_updates:
+            session.execute(sa.update(person_table).where(person_table.c.id == sa.bindparam("_id")),
+                            [{**{k: v for k, v in row.items() if k != "id"}, "_id": row["id"]}
+                             for row in person_updates])
 
-    identifier_rows: list[dict[str, Any]] = []
-    membership_rows: list[dict[str, Any]] = []
-    membership_updates: list[dict[str, Any]] = []
-    ended: list[int] = []
-    tag_rows: list[dict[str, Any]] = []
-    changed_people: set[int] = {row["id"] for row in person_updates}
-    covered = set(touched_orgs)
-    for person, person_id in zip(people, matched):
-        assert person_id is not None
-        for scheme, value in person.identifiers:
-            if (scheme, value) not in by_identifier:
-                identifier_rows.append({"scheme": scheme, "value": value, "person_id": person_id,
-                                        "organization_id": None})
-                by_identifier[(scheme, value)] = person_id
-                changed_people.add(person_id)
-        have = memberships.get(person_id, {})
-        wanted: set[tuple[int, str, date | None]] = set()
-        kept: set[int] = set()
-        for m in person.memberships:
-            org_id = org_ids[m.org_key]
-            key = _membership_key(org_id, m.role, m.start_date)
-            if key in wanted:
-                continue
-            wanted.add(key)
-            values = {"post_label": m.post_label[:300], "post_id": m.post_id[:200],
-                      "on_behalf_of_id": org_ids.get(m.on_behalf_of_key) if m.on_behalf_of_key else None,
-                      "country": m.country, "end_date": m.end_date}
-            old = have.get(key)
-            if old is None or old["id"] in kept:
-                # A source without start dates (a CSV) and one with them describe the same seat.
-                old = next((o for k, o in have.items() if k[0] == org_id and k[1] == m.role and o["id"] not in kept
-                            and (k[2] is None or m.start_date is None)), None)
-            if old is not None:
-                kept.add(old["id"])
-                values["start_date"] = m.start_date if m.start_date is not None else old["start_date"]
-            if old is None:
-                membership_rows.append({"person_id": person_id, "organization_id": org_id, "role": m.role[:200],
-                                        "start_date": m.start_date, "created_at": now, **values})
-                report.memberships_created += 1
-                changed_people.add(person_id)
-            elif any(old[k] != v for k, v in values.items()):
-                membership_updates.append({"_id": old["id"], **values})
-                report.memberships_updated += 1
-                changed_people.add(person_id)
-        # A current membership of an organisation this file describes, that the file no
-        # longer lists, has ended (a committee seat given up, a member who left).
-        for key, old in have.items():
-            if old["id"] not in kept and key[0] in covered and (old["end_date"] is None or old["end_date"] > today):
-                ended.append(old["id"])
-                changed_people.add(person_id)
-        for tag in person.tags:
-            if (person_id, tag) not in tags:
-                tags.add((person_id, tag))
-                tag_rows.append({"person_id": person_id, "tag": tag})
-                changed_people.add(person_id)
+        identifier_rows: list[dict[str, Any]] = []
+        membership_rows: list[dict[str, Any]] = []
+        membership_updates: list[dict[str, Any]] = []
+        ended: list[int] = []
+        tag_rows: list[dict[str, Any]] = []
+        updated_people = {row["id"] for row in person_updates}
+        changed_people: set[int] = set(updated_people)
+        covered = set(self.touched_orgs)
+        for person, person_id in zip(people, matched):
+            assert person_id is not None
+            for scheme, value in person.identifiers:
+                if (scheme, value) not in by_identifier:
+                    identifier_rows.append({"scheme": scheme, "value": value, "person_id": person_id,
+                                            "organization_id": None})
+                    by_identifier[(scheme, value)] = person_id
+                    changed_people.add(person_id)
+            have = memberships.get(person_id, {})
+            wanted: set[tuple[int, str, date | None]] = set()
+            kept: set[int] = set()
+            for m in person.memberships:
+                org_id = org_ids[m.org_key]
+                key = _membership_key(org_id, m.role, m.start_date)
+                if key in wanted:
+                    continue
+                wanted.add(key)
+                values = {"post_label": m.post_label[:300], "post_id": m.post_id[:200],
+                          "on_behalf_of_id": org_ids.get(m.on_behalf_of_key) if m.on_behalf_of_key else None,
+                          "country": m.country, "end_date": m.end_date}
+                old = have.get(key)
+                if old is None or old["id"] in kept:
+                    # A source without start dates (a CSV) and one with them describe the same seat.
+                    old = next((o for k, o in have.items() if k[0] == org_id and k[1] == m.role
+                                and o["id"] not in kept and (k[2] is None or m.start_date is None)), None)
+                if old is not None:
+                    kept.add(old["id"])
+                    values["start_date"] = m.start_date if m.start_date is not None else old["start_date"]
+                if old is None:
+                    membership_rows.append({"person_id": person_id, "organization_id": org_id,
+                                            "role": m.role[:200], "start_date": m.start_date, "created_at": now,
+                                            **values})
+                    report.memberships_created += 1
+                    changed_people.add(person_id)
+                elif any(old[k] != v for k, v in values.items()):
+                    membership_updates.append({"_id": old["id"], **values})
+                    report.memberships_updated += 1
+                    changed_people.add(person_id)
+            # A current membership of an organisation this file describes, that the file no
+            # longer lists, has ended (a committee seat given up, a member who left).
+            for key, old in have.items():
+                if old["id"] not in kept and key[0] in covered and (old["end_date"] is None or old["end_date"] > today):
+                    ended.append(old["id"])
+                    changed_people.add(person_id)
+            for tag in person.tags:
+                if (person_id, tag) not in tags:
+                    tags.add((person_id, tag))
+                    tag_rows.append({"person_id": person_id, "tag": tag})
+                    changed_people.add(person_id)
 
-    for chunk in _chunks(identifier_rows, 5000):
-        _bulk_insert(session, Identifier.__table__, ["scheme", "value", "person_id", "organization_id"], chunk)
-    membership_insert_columns = ["person_id", "organization_id", "role", "start_date", "created_at", "post_label",
-                                 "post_id", "on_behalf_of_id", "country", "end_date"]
-    for chunk in _chunks(membership_rows, 5000):
-        _bulk_insert(session, Membership.__table__, membership_insert_columns, chunk)
-    membership_table = Membership.__table__
-    for chunk in _chunks(membership_updates):
-        session.execute(sa.update(membership_table).where(membership_table.c.id == sa.bindparam("_id")), chunk)
-    for chunk in _chunks(ended):
-        session.execute(sa.update(membership_table).where(membership_table.c.id.in_(chunk)).values(end_date=today))
-    report.memberships_ended = len(ended)
-    for chunk in _chunks(tag_rows):
-        session.execute(PersonTag.__table__.insert(), chunk)
+        _bulk_insert(session, Identifier.__table__, ["scheme", "value", "person_id", "organization_id"],
+                     identifier_rows)
+        _bulk_insert(session, Membership.__table__, ["person_id", "organization_id", "role", "start_date",
+                                                     "created_at", "post_label", "post_id", "on_behalf_of_id",
+                                                     "country", "end_date"], membership_rows)
+        membership_table = Membership.__table__
+        if membership_updates:
+            session.execute(sa.update(membership_table).where(membership_table.c.id == sa.bindparam("_id")),
+                            membership_updates)
+        for chunk in _chunks(ended):
+            session.execute(sa.update(membership_table).where(membership_table.c.id.in_(chunk)).values(end_date=today))
+        report.memberships_ended += len(ended)
+        if tag_rows:
+            session.execute(PersonTag.__table__.insert(), tag_rows)
 
-    existing_changed = changed_people & set(existing_ids)
-    report.updated = len(existing_changed)
-    report.unchanged = len(existing_ids) - report.updated
-    touch = [pid for pid in existing_changed if pid not in {row["id"] for row in person_updates}]
-    for chunk in _chunks(touch):
-        session.execute(sa.update(person_table).where(person_table.c.id.in_(chunk)).values(updated_at=now))
-    tick(total, total)
-    audit.record(session, actor=actor, action="contacts.import", entity_type="import", entity_id=dataset.source[:80],
-                 after=report.as_dict() | {"skipped": len(report.skipped)})
-    session.flush()
-    return report
+        existing_changed = changed_people & set(existing_ids)
+        report.updated += len(existing_changed)
+        report.unchanged += len(existing_ids) - len(existing_changed)
+        touch = [pid for pid in existing_changed if pid not in updated_people]
+        for chunk in _chunks(touch):
+            session.execute(sa.update(person_table).where(person_table.c.id.in_(chunk)).values(updated_at=now))
