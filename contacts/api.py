@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -53,14 +54,16 @@ def _summaries(rows: list[service.PersonRow]) -> list[PersonSummary]:
                           stance=row.stance.position if row.stance else None) for row in rows]
 
 
-def read_upload(upload: UploadFile) -> bytes:
-    """The uploaded bytes, refused (before reading further) once over the configured limit."""
+def checked_upload(upload: UploadFile) -> BinaryIO:
+    """The uploaded file (spooled to disk by the server, not read into memory), refused when
+    it is over the configured limit."""
     limit = get_settings().max_upload_bytes
-    content = upload.file.read(limit + 1)
-    if len(content) > limit:
+    size = upload.file.seek(0, io.SEEK_END)
+    upload.file.seek(0)
+    if size > limit:
         raise InvalidInput(f"{upload.filename or 'The file'} is too large (the limit is {limit:,} bytes).",
                            errors=[FieldError("file", f"larger than {limit:,} bytes")])
-    return content
+    return upload.file
 
 
 @router.get("/people", response_model=PersonPage)
@@ -85,7 +88,7 @@ def export_people(request: Request, session: SessionDep, user: AnyUser) -> Respo
 def import_people(session: SessionDep, user: Editor, file: Annotated[UploadFile, File()],
                   format: Annotated[ImportFormat, Form()] = ImportFormat.auto,
                   country: Annotated[str, Form(max_length=8)] = "") -> dict:
-    report = import_file(session, content=read_upload(file), filename=file.filename or "upload", fmt=format,
+    report = import_file(session, upload=checked_upload(file), filename=file.filename or "upload", fmt=format,
                          country=country, actor=user)
     return report.as_dict()
 

@@ -18,7 +18,7 @@ from campaign.errors import CosignError, FieldError, InvalidInput
 from campaign.settings import get_settings
 from campaign.web import redirect, render
 from contacts import privacy, service
-from contacts.api import read_upload
+from contacts.api import checked_upload
 from contacts.imports import ImportFormat, csv_mapping, import_file, preview_csv
 from contacts.models import Position, StanceSource
 from contacts.schemas import (MAX_ID, filter_from_query, filter_to_query, person_form_values,
@@ -81,18 +81,20 @@ def import_upload(request: Request, session: SessionDep, user: Editor, file: Ann
     context = {"formats": list(ImportFormat), "form": form, "report": None, "limit": get_settings().max_upload_bytes}
     try:
         fmt = ImportFormat(format)
-        content = read_upload(file)
+        upload = checked_upload(file)
         filename = file.filename or "upload"
         if fmt is ImportFormat.csv or (fmt is ImportFormat.auto and filename.lower().endswith(".csv")
-                                       and "epid" not in content[:2000].decode("utf-8", "ignore").split("\n", 1)[0]):
+                                       and "epid" not in upload.read(2000).decode("utf-8", "ignore").split("\n", 1)[0]):
             # A plain CSV: keep it aside and show the column mapping before anything is written.
+            upload.seek(0)
+            content = upload.read()
             token = secrets.token_hex(16)
             (_upload_dir() / f"{token}.csv").write_bytes(content)
             preview = preview_csv(content=content, filename=filename, country=country)
             return render(request, "contacts/import_preview.html", {
                 "preview": preview, "token": token, "filename": filename, "country": country,
                 "fields": csv_mapping.FIELDS, "ignore": csv_mapping.IGNORE})
-        report = import_file(session, content=content, filename=filename, fmt=fmt, country=country, actor=user)
+        report = import_file(session, upload=upload, filename=filename, fmt=fmt, country=country, actor=user)
     except ValueError:
         return render(request, "contacts/import.html", context | {"errors": [FieldError("format", "unknown format")]},
                       status_code=422)

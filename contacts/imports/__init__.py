@@ -223,31 +223,39 @@ def parse_file(*, path: Path | None = None, content: bytes | None = None, filena
                     social=_load_sibling(path, "legislators-social-media"))
 
 
-def import_file(session: Session, *, path: Path | None = None, content: bytes | None = None, filename: str = "",
-                fmt: ImportFormat | str = ImportFormat.auto, country: str = "", mapping: dict[str, str] | None = None,
-                max_bytes: int | None = None, actor: Any = None, progress: Progress | None = None) -> ImportReport:
-    """Import a whole file, or nothing: InvalidInput lists every problem by record/line and field."""
+def import_file(session: Session, *, path: Path | None = None, content: bytes | None = None,
+                upload: BinaryIO | None = None, filename: str = "", fmt: ImportFormat | str = ImportFormat.auto,
+                country: str = "", mapping: dict[str, str] | None = None, max_bytes: int | None = None,
+                actor: Any = None, progress: Progress | None = None) -> ImportReport:
+    """Import a whole file, or nothing: InvalidInput lists every problem by record/line and field.
+
+    The file is ``path``, ``content``, or ``upload``: an open binary file (an upload the web
+    server spooled to disk), streamed like a path rather than read into memory first.
+    """
     filename = filename or (path.name if path else "upload")
-    with _popolo_stream(path=path, content=content, filename=filename, fmt=ImportFormat(fmt),
+    with _popolo_stream(path=path, content=content, upload=upload, filename=filename, fmt=ImportFormat(fmt),
                         country=country, max_bytes=max_bytes) as stream:
         if stream is not None:
             return apply_people(session, stream.dataset, stream.chunks, total=stream.total, actor=actor,
                                 progress=progress)
+    if upload is not None:
+        upload.seek(0)
+        content = upload.read() if max_bytes is None else upload.read(max_bytes + 1)
     dataset = parse_file(path=path, content=content, filename=filename, fmt=fmt, country=country, mapping=mapping,
                          max_bytes=max_bytes)
     return apply_dataset(session, dataset, actor=actor, progress=progress)
 
 
 @contextlib.contextmanager
-def _popolo_stream(*, path: Path | None, content: bytes | None, filename: str, fmt: ImportFormat, country: str,
-                   max_bytes: int | None) -> Iterator[popolo.Stream | None]:
+def _popolo_stream(*, path: Path | None, content: bytes | None, upload: BinaryIO | None, filename: str,
+                   fmt: ImportFormat, country: str, max_bytes: int | None) -> Iterator[popolo.Stream | None]:
     """A Popolo JSON file as a stream, or None: the file is then read whole (other formats, YAML,
     and every file the stream cannot read, which reading whole describes in the usual words)."""
     if fmt not in (ImportFormat.auto, ImportFormat.popolo) or (
             fmt is ImportFormat.auto and filename.lower().endswith((".csv", ".tsv", ".txt"))):
         yield None
         return
-    with _opened(path, content, max_bytes) as source:
+    with _opened(path, content, upload, max_bytes) as source:
         found = None
         if source is not None:
             start, first = jsonfile.opening(source)
@@ -260,9 +268,14 @@ def _popolo_stream(*, path: Path | None, content: bytes | None, filename: str, f
 
 
 @contextlib.contextmanager
-def _opened(path: Path | None, content: bytes | None, max_bytes: int | None) -> Iterator[BinaryIO | None]:
+def _opened(path: Path | None, content: bytes | None, upload: BinaryIO | None,
+            max_bytes: int | None) -> Iterator[BinaryIO | None]:
     """The file to stream, or None when reading it whole is what refuses it (missing, too large)."""
-    if content is not None:
+    if upload is not None:
+        size = upload.seek(0, io.SEEK_END)
+        upload.seek(0)
+        yield upload if max_bytes is None or size <= max_bytes else None
+    elif content is not None:
         yield io.BytesIO(content) if max_bytes is None or len(content) <= max_bytes else None
     elif path is None or not path.is_file() or (max_bytes is not None and path.stat().st_size > max_bytes):
         yield None

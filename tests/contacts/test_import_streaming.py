@@ -177,3 +177,39 @@ def test_a_file_with_a_byte_order_mark_reports_progress_to_the_end(session, tmp_
     report = import_file(session, path=path, actor="tests", progress=lambda done, total: ticks.append((done, total)))
     assert report.created == SIZE
     assert ticks[0] == (0, SIZE) and ticks[-1] == (SIZE, SIZE) and len(ticks) > 3
+
+
+class _ReadSizes:
+    """An uploaded file that notes the size of every read."""
+
+    def __init__(self, data: bytes):
+        import io
+
+        self.file = io.BytesIO(data)
+        self.reads: list[int] = []
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.file.read(size)
+        self.reads.append(len(chunk))
+        return chunk
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.file.tell()
+
+
+def test_an_uploaded_popolo_file_is_streamed_not_read_into_memory(session, big):
+    data = json.dumps(big).encode()
+    assert len(data) > 2 << 20
+    upload = _ReadSizes(data)
+    report = import_file(session, upload=upload, filename="people.json")
+    assert report.created == SIZE
+    assert max(upload.reads) <= 1 << 20  # read a block at a time, never the whole file at once
+
+
+def test_an_uploaded_file_of_another_format_is_still_read_whole(session):
+    upload = _ReadSizes(b"name,email\nJane Doe,jane@example.org\n")
+    report = import_file(session, upload=upload, filename="contacts.csv")
+    assert report.created == 1
