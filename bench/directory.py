@@ -6,30 +6,35 @@ stance for each on one ask, a staff user and an API token. ``campaign web`` (uvi
 as a subprocess on loopback with two web processes (WEB_CONCURRENCY, unless the environment
 sets it); the peak RSS of each process is reported, since each must stay under the bar.
 
-Cosign: 20 client threads, each with its own httpx client, ask for a page of 50 from
-GET /api/v1/people filtered by chamber + party + stance on the ask + a name search.
-Baseline, in the same run: GET /api/v1/me with the same token, same server, same clients.
-Each side runs for a bounded number of requests and seconds after a warm-up.
+Cosign: 20 client threads, each on its own keep-alive connection (bench/loadgen.py: prebuilt
+request bytes, so the client takes as little as it can of the two cores the server runs on),
+ask for a page of 50 from GET /api/v1/people filtered by chamber + party + stance on the ask
++ a name search. Baseline, in the same run: GET /api/v1/me with the same token, same server,
+same clients. Each side runs for a bounded number of requests and seconds after a warm-up;
+every measured answer must be a 200 with the warm-up's body (parsed and checked once).
 
     python -m bench.directory [--size 20000] [--backend sqlite postgresql]
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import sqlalchemy as sa
 
-from bench import common
+from bench import common, loadgen
 from bench.import_people import make_file
 from bench.run_all import standalone
 
@@ -98,46 +103,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _load(url: str, token: str, params: dict[str, object] | None) -> tuple[float, list[float]]:
-    """CLIENTS threads hammering ``url``: requests/s and each request's latency in seconds."""
-    latencies: list[float] = []
-    lock = threading.Lock()
-    budget = {"left": MAX_REQUESTS}
-    failures: list[str] = []
-    headers = {"Authorization": f"Bearer {token}"}
+def _load(port: int, target: str, token: str, check: Callable[[bytes], None]) -> tuple[float, list[float]]:
+    """CLIENTS threads hammering ``target``: requests/s and each request's latency in seconds."""
+    load = loadgen.run("127.0.0.1", port, target, headers={"Authorization": f"Bearer {token}"}, clients=CLIENTS,
+                       max_requests=MAX_REQUESTS, max_seconds=MAX_SECONDS, warm_up=WARM_UP, check=check)
+    return load.requests_per_second, load.latencies
 
-    def client() -> None:
-        with httpx.Client(headers=headers, timeout=30) as http:
-            for _ in range(WARM_UP // CLIENTS):
-                http.get(url, params=params)
-            barrier.wait()
-            deadline = time.perf_counter() + MAX_SECONDS
-            while time.perf_counter() < deadline:
-                with lock:
-                    if budget["left"] <= 0:
-                        return
-                    budget["left"] -= 1
-                began = time.perf_counter()
-                response = http.get(url, params=params)
-                took = time.perf_counter() - began
-                if response.status_code != 200:
-                    failures.append(f"{response.status_code} {response.text[:200]}")
-                    return
-                with lock:
-                    latencies.append(took)
 
-    barrier = threading.Barrier(CLIENTS + 1)
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if failures:
-        raise RuntimeError(f"{url}: {failures[0]}")
-    return len(latencies) / elapsed, latencies
+def _expect(check: Callable[[Any], bool]) -> Callable[[bytes], None]:
+    """A warm-up check: the body is JSON and ``check`` holds for it."""
+    def checked(body: bytes) -> None:
+        if not check(json.loads(body)):
+            raise RuntimeError(f"unexpected answer: {body[:200]!r}")
+    return checked
 
 
 def _web_memory(pid: int) -> dict[str, float]:
@@ -181,8 +159,10 @@ def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], d
                                        + (work_dir / f"directory-web-{backend}.log").read_text()[-2000:])
                 time.sleep(0.2)
             page = httpx.get(f"{base}/people", params=query, headers={"Authorization": f"Bearer {token}"}).json()
-            trivial_rps, trivial_latency = _load(f"{base}/me", token, None)
-            directory_rps, directory_latency = _load(f"{base}/people", token, query)
+            trivial_rps, trivial_latency = _load(port, "/api/v1/me", token,
+                                                 _expect(lambda me: me["email"] == "bench@example.org"))
+            directory_rps, directory_latency = _load(port, f"/api/v1/people?{urlencode(query)}", token,
+                                                     _expect(lambda found: found == page))
             memory = _web_memory(web.pid)
         finally:
             if web.poll() is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from campaign import api as campaign_api
@@ -56,16 +56,37 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
     app.add_middleware(BodyLimit, api_prefix=f"{API_PREFIX}/")
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        for header, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(header, value)
-        if settings.https:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.url.path.startswith(API_PREFIX) or "text/html" in response.headers.get("content-type", ""):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
+    app.add_middleware(SecurityHeaders, https=settings.https)
     return app
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: SECURITY_HEADERS (and HSTS over HTTPS) on every response that has not
+    set its own, and ``Cache-Control: no-store`` on the API and on pages.
+
+    Not a BaseHTTPMiddleware (``@app.middleware("http")``), which runs the rest of the app in a
+    task of its own and streams the response through a memory channel: on a trivial API call
+    that cost more than the route.
+    """
+
+    def __init__(self, app, *, https: bool):
+        self.app = app
+        headers = {**SECURITY_HEADERS, **({"Strict-Transport-Security": "max-age=31536000"} if https else {})}
+        self.headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        api = scope["path"].startswith(API_PREFIX)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower(): value for name, value in headers}
+                headers += [(name, value) for name, value in self.headers if name not in present]
+                if b"cache-control" not in present and (api or b"text/html" in present.get(b"content-type", b"")):
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,11 +45,6 @@ def today() -> date:
 def is_current(membership: Membership | Any, on: date | None = None) -> bool:
     on = on or today()
     return membership.end_date is None or membership.end_date > on
-
-
-def _current_clause(on: date | None = None) -> sa.ColumnElement[bool]:
-    on = on or today()
-    return sa.or_(Membership.end_date.is_(None), Membership.end_date > on)
 
 
 # --- organisations -----------------------------------------------------------------------
@@ -501,68 +497,101 @@ class PeoplePage:
     next_cursor: str | None
 
 
+# The directory's statements are built once per shape of filter (which tests it makes, how many
+# name words) and kept, their values bound at each call: building the statements and their cache
+# keys anew cost about a millisecond a page, a tenth of a directory request.
+_LIST_TESTS = ("tag", "country", "parliament", "chamber", "party", "committee")
+
+
+def _criteria(person_filter: PersonFilter) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The filter's shape (what _conditions tests) and the values it tests with, by bind parameter name."""
+    f = person_filter
+    # normalise_name leaves letters and digits only, so a word holds no LIKE wildcard to escape.
+    # One bound pattern: PostgreSQL's prepared (generic) plan then compares it as it is, rather
+    # than building '%' || word || '%' and its escape again for each of 20,000 people.
+    words = normalise_name(f.q).split() if f.q.strip() else []
+    params: dict[str, Any] = {f"word_{i}": f"%{word}%" for i, word in enumerate(words)}
+    stance = None
+    if f.ask_id is not None and f.stance:
+        stance = Position.unknown in f.stance
+        params.update(ask_id=f.ask_id, stance=list(f.stance))
+    params.update({name: list(getattr(f, name)) for name in _LIST_TESTS if getattr(f, name)})
+    area = f.area.strip().lower()
+    if area:
+        params["area"] = "%" + area.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+    if f.current_only:
+        params["today"] = today()
+    shape = (len(words), f.has_email, stance, f.current_only, *(name in params for name in _LIST_TESTS + ("area",)))
+    return shape, params
+
+
 def _membership_exists(*conditions: Any, current_only: bool) -> sa.Exists:
     where = [Membership.person_id == Person.id, *conditions]
     if current_only:
-        where.append(_current_clause())
+        where.append(sa.or_(Membership.end_date.is_(None), Membership.end_date > sa.bindparam("today")))
     # Selecting the id rather than "*" lets SQLite answer from the covering membership index.
     return sa.select(Membership.id).where(*where).exists()
 
 
-def _holds_stance(person_filter: PersonFilter, *, counting: bool) -> sa.ColumnElement[bool]:
-    """The person's current stance on the filter's ask is one of the filter's stances.
+def _holds_stance(unknown: bool, *, counting: bool) -> sa.ColumnElement[bool]:
+    """The person's current stance on the ask is one of the stances (or none, with ``unknown``).
 
     SQLite counts faster against one list of everyone holding the stance, built once per
     statement ("id + 0" keeps it scanning the people rather than looking each of that list up
     and sorting them); a page, which stops after ``limit`` people, is faster testing them one
     by one from the covering index. PostgreSQL turns either into a semi-join.
     """
-    f = person_filter
-    current = [Stance.is_current == sa.true(), Stance.ask_id == f.ask_id, Stance.position.in_(list(f.stance))]
+    ask_id = sa.bindparam("ask_id")
+    current = [Stance.is_current == sa.true(), Stance.ask_id == ask_id,
+               Stance.position.in_(sa.bindparam("stance", expanding=True))]
     if counting:
         match = (Person.id + 0).in_(sa.select(Stance.person_id).where(*current))
     else:
         match = sa.exists().where(Stance.person_id == Person.id, *current)
-    if Position.unknown in f.stance:
-        match = sa.or_(match, ~sa.exists().where(Stance.person_id == Person.id, Stance.ask_id == f.ask_id))
+    if unknown:
+        match = sa.or_(match, ~sa.exists().where(Stance.person_id == Person.id, Stance.ask_id == ask_id))
     return match
 
 
-def _conditions(person_filter: PersonFilter, *, counting: bool = False) -> list[Any]:
-    f = person_filter
-    current_only = f.current_only
-    conditions: list[Any] = []
-    if f.q.strip():
-        for word in normalise_name(f.q).split():
-            conditions.append(Person.search_name.contains(word, autoescape=True))
-    if f.has_email:
+def _conditions(shape: tuple[Any, ...], *, counting: bool = False) -> list[Any]:
+    """The tests of a filter of this shape (see _criteria), on bind parameters named as its values are."""
+    words, has_email, stance, current_only, tag, country, parliament, chamber, party, committee, area = shape
+
+    def listed(name: str) -> sa.BindParameter:
+        return sa.bindparam(name, expanding=True)
+
+    conditions: list[Any] = [Person.search_name.like(sa.bindparam(f"word_{i}")) for i in range(words)]
+    if has_email:
         conditions.append(Person.email != "")
-    if f.tag:
-        conditions.append(sa.exists().where(PersonTag.person_id == Person.id, PersonTag.tag.in_(f.tag)))
-    if f.ask_id is not None and f.stance:
+    if tag:
+        conditions.append(sa.exists().where(PersonTag.person_id == Person.id, PersonTag.tag.in_(listed("tag"))))
+    if stance is not None:
         # Before the membership tests: a stance usually narrows more than a chamber or a party.
-        conditions.append(_holds_stance(f, counting=counting))
-    if f.country:
-        conditions.append(_membership_exists(Membership.country.in_(f.country), current_only=current_only))
-    if f.parliament:
-        chambers = sa.select(Organization.id).where(Organization.parent_id.in_(f.parliament))
-        below = sa.select(Organization.id).where(sa.or_(Organization.id.in_(f.parliament),
-                                                        Organization.parent_id.in_(f.parliament)))
+        conditions.append(_holds_stance(stance, counting=counting))
+    if country:
+        conditions.append(_membership_exists(Membership.country.in_(listed("country")), current_only=current_only))
+    if parliament:
+        ids = listed("parliament")
+        chambers = sa.select(Organization.id).where(Organization.parent_id.in_(ids))
+        below = sa.select(Organization.id).where(sa.or_(Organization.id.in_(ids), Organization.parent_id.in_(ids)))
         conditions.append(_membership_exists(
             sa.or_(Membership.organization_id.in_(below), Membership.organization_id.in_(
                 sa.select(Organization.id).where(Organization.parent_id.in_(chambers)))),
             current_only=current_only))
-    if f.chamber:
-        conditions.append(_membership_exists(Membership.organization_id.in_(f.chamber), current_only=current_only))
-    if f.party:
-        conditions.append(_membership_exists(sa.or_(Membership.on_behalf_of_id.in_(f.party),
-                                                    Membership.organization_id.in_(f.party)),
+    if chamber:
+        conditions.append(_membership_exists(Membership.organization_id.in_(listed("chamber")),
                                              current_only=current_only))
-    if f.committee:
-        conditions.append(_membership_exists(Membership.organization_id.in_(f.committee), current_only=current_only))
-    if f.area.strip():
-        conditions.append(_membership_exists(sa.func.lower(Membership.post_label).contains(f.area.strip().lower(),
-                                                                                           autoescape=True),
+    if party:
+        ids = listed("party")
+        conditions.append(_membership_exists(sa.or_(Membership.on_behalf_of_id.in_(ids),
+                                                    Membership.organization_id.in_(ids)),
+                                             current_only=current_only))
+    if committee:
+        conditions.append(_membership_exists(Membership.organization_id.in_(listed("committee")),
+                                             current_only=current_only))
+    if area:
+        conditions.append(_membership_exists(sa.func.lower(Membership.post_label).like(sa.bindparam("area"),
+                                                                                       escape="/"),
                                              current_only=current_only))
     if current_only:
         conditions.append(_membership_exists(current_only=True))
@@ -586,37 +615,45 @@ def _decode_cursor(cursor: str) -> list[Any]:
         raise InvalidInput("The page cursor is not valid.", errors=[FieldError("cursor", "not valid")]) from None
 
 
-def _order(person_filter: PersonFilter, cursor: str | None) -> tuple[list[Any], list[Any], Any]:
-    """ORDER BY columns, the keyset condition for the cursor, and how to read the cursor from a row."""
+def _cursor_params(person_filter: PersonFilter, cursor: str | None) -> dict[str, Any]:
+    """The last row of the previous page, read from the cursor, as the keyset condition's values."""
+    if not cursor:
+        return {}
+    last, last_id = _decode_cursor(cursor)[:2]
     if person_filter.sort == "-updated":
-        order = [Person.updated_at.desc(), Person.id.desc()]
-        key = lambda p: [p.updated_at.isoformat(), p.id]  # noqa: E731
-        after: list[Any] = []
-        if cursor:
-            stamp, last_id = _decode_cursor(cursor)[:2]
-            try:
-                when = datetime.fromisoformat(stamp)
-            except (TypeError, ValueError):
-                raise InvalidInput("The page cursor is not valid.", errors=[FieldError("cursor", "not valid")]) from None
-            after = [sa.or_(Person.updated_at < when, sa.and_(Person.updated_at == when, Person.id < last_id))]
-        return order, after, key
-    descending = person_filter.sort == "-name"
-    order = [Person.sort_key.desc(), Person.id.desc()] if descending else [Person.sort_key, Person.id]
-    key = lambda p: [p.sort_key, p.id]  # noqa: E731
-    after = []
-    if cursor:
-        last_key, last_id = _decode_cursor(cursor)[:2]
-        if descending:
-            after = [sa.or_(Person.sort_key < last_key, sa.and_(Person.sort_key == last_key, Person.id < last_id))]
-        else:
-            after = [sa.or_(Person.sort_key > last_key, sa.and_(Person.sort_key == last_key, Person.id > last_id))]
-    return order, after, key
+        try:
+            last = datetime.fromisoformat(last)
+        except (TypeError, ValueError):
+            raise InvalidInput("The page cursor is not valid.", errors=[FieldError("cursor", "not valid")]) from None
+    return {"after": last, "after_id": last_id}
+
+
+def _order(sort: str, paged: bool) -> tuple[list[Any], list[Any]]:
+    """ORDER BY columns, and the keyset condition after the cursor's row when ``paged``."""
+    column = Person.updated_at if sort == "-updated" else Person.sort_key
+    after, after_id = sa.bindparam("after"), sa.bindparam("after_id")
+    if sort == "name":
+        order, beyond = [column, Person.id], sa.or_(column > after, sa.and_(column == after, Person.id > after_id))
+    else:
+        order = [column.desc(), Person.id.desc()]
+        beyond = sa.or_(column < after, sa.and_(column == after, Person.id < after_id))
+    return order, [beyond] if paged else []
+
+
+def _cursor_key(sort: str, person: Any) -> list[Any]:
+    """What the next page's cursor reads of the last person on this one."""
+    return [person.updated_at.isoformat(), person.id] if sort == "-updated" else [person.sort_key, person.id]
 
 
 # What a page of the directory shows of each person, and what its cursor reads; the contact
 # lists and notes (JSON decoded row by row) load on first use, or up front for whole_people.
 _LISTED_COLUMNS = load_only(Person.name, Person.honorific_prefix, Person.honorific_suffix, Person.email,
                             Person.sort_key, Person.updated_at)
+# What _page reads of each person: ORM people (listed columns, or whole), or rows for the JSON summaries.
+_SUMMARY_COLUMNS = (Person.id, Person.name, Person.honorific_prefix, Person.honorific_suffix, Person.email,
+                    Person.sort_key, Person.updated_at)
+_PAGE_SELECTS = {"listed": sa.select(Person).options(_LISTED_COLUMNS), "whole": sa.select(Person),
+                 "summary": sa.select(*_SUMMARY_COLUMNS)}
 
 
 def list_people(session: Session, *, person_filter: PersonFilter | None = None, cursor: str | None = None,
@@ -630,12 +667,21 @@ def list_people(session: Session, *, person_filter: PersonFilter | None = None, 
     after ``limit``.)
     """
     person_filter = person_filter or PersonFilter()
+    people, total, next_cursor = _page(session, "whole" if whole_people else "listed", person_filter=person_filter,
+                                       cursor=cursor, limit=limit, with_total=with_total)
+    rows = _rows(session, people, ask_id=person_filter.ask_id)
+    return PeoplePage(rows=rows, total=total, next_cursor=next_cursor)
+
+
+def _page(session: Session, columns: str, *, person_filter: PersonFilter, cursor: str | None, limit: int,
+          with_total: bool) -> tuple[list[Any], int, str | None]:
+    """The page's people (``columns``: see _PAGE_SELECTS), the total, and the next page's cursor."""
     limit = max(1, min(limit, 500))
-    conditions = _conditions(person_filter)
-    order, after, key = _order(person_filter, cursor)
+    shape, params = _criteria(person_filter)
     counted = _decode_cursor(cursor)[2:] if cursor else []
-    query = sa.select(Person).where(*conditions, *after).order_by(*order).limit(limit + 1)
-    people = list(session.execute(query if whole_people else query.options(_LISTED_COLUMNS)).scalars())
+    page_params = {**params, **_cursor_params(person_filter, cursor), "limit": limit + 1}
+    result = session.execute(_page_statement(columns, shape, person_filter.sort, bool(cursor)), page_params)
+    people = list(result if columns == "summary" else result.scalars())
     more = len(people) > limit
     if not with_total:
         total = -1
@@ -644,18 +690,30 @@ def list_people(session: Session, *, person_filter: PersonFilter | None = None, 
     elif not cursor and not more:
         total = len(people)  # the first page holds everyone: nothing left to count
     else:
-        total = session.execute(sa.select(sa.func.count()).select_from(Person)
-                                .where(*_conditions(person_filter, counting=True))).scalar_one()
-    next_cursor = _encode_cursor(key(people[limit - 1]) + ([total] if total >= 0 else [])) if more else None
-    people = people[:limit]
-    rows = _rows(session, people, ask_id=person_filter.ask_id)
-    return PeoplePage(rows=rows, total=total, next_cursor=next_cursor)
+        total = session.execute(_count_statement(shape), params).scalar_one()
+    next_cursor = (_encode_cursor(_cursor_key(person_filter.sort, people[limit - 1]) + ([total] if total >= 0 else []))
+                   if more else None)
+    return people[:limit], total, next_cursor
 
 
+@lru_cache(maxsize=256)
+def _page_statement(columns: str, shape: tuple[Any, ...], sort: str, paged: bool) -> sa.Select:
+    order, after = _order(sort, paged)
+    return (_PAGE_SELECTS[columns].where(*_conditions(shape), *after).order_by(*order)
+            .limit(sa.bindparam("limit", type_=sa.Integer)))
+
+
+@lru_cache(maxsize=256)
+def _count_statement(shape: tuple[Any, ...]) -> sa.Select:
+    return sa.select(sa.func.count()).select_from(Person).where(*_conditions(shape, counting=True))
+
+
+# Each person's memberships, current ones first, then the most recently ended.
+_MEMBERSHIP_ORDER = (Membership.person_id, Membership.end_date.is_(None).desc(), Membership.end_date.desc(),
+                     Membership.start_date.desc(), Membership.id)
 _MEMBERSHIPS_OF_PEOPLE = (
     sa.select(Membership).where(Membership.person_id.in_(sa.bindparam("person_ids", expanding=True)))
-    .order_by(Membership.person_id, Membership.end_date.is_(None).desc(), Membership.end_date.desc(),
-              Membership.start_date.desc(), Membership.id))
+    .order_by(*_MEMBERSHIP_ORDER))
 _ORGANIZATIONS = sa.select(Organization).where(Organization.id.in_(sa.bindparam("organization_ids", expanding=True)))
 
 
@@ -678,6 +736,70 @@ def _rows(session: Session, people: list[Person], *, ask_id: int | None) -> list
         for person_id, stance in current_stances(session, person_ids=list(rows), ask_id=ask_id).items():
             rows[person_id].stance = stance
     return list(rows.values())
+
+
+@dataclass
+class SummaryPage:
+    items: list[dict[str, Any]]  # each shaped as contacts.schemas.PersonSummary, ready for json.dumps
+    total: int
+    next_cursor: str | None
+
+
+_ON_BEHALF_OF = sa.orm.aliased(Organization)
+_MEMBERSHIP_SUMMARIES = (
+    sa.select(Membership.person_id, Membership.id, Membership.role, Membership.post_label, Membership.country,
+              Membership.start_date, Membership.end_date,
+              *(getattr(org, column) for org in (Organization, _ON_BEHALF_OF)
+                for column in ("id", "name", "abbreviation", "classification", "parent_id", "country")))
+    .join(Organization, Organization.id == Membership.organization_id)
+    .outerjoin(_ON_BEHALF_OF, _ON_BEHALF_OF.id == Membership.on_behalf_of_id)
+    .where(Membership.person_id.in_(sa.bindparam("person_ids", expanding=True)))
+    .order_by(*_MEMBERSHIP_ORDER))
+_CURRENT_POSITIONS = sa.select(Stance.person_id, Stance.position).where(
+    Stance.is_current == sa.true(), Stance.ask_id == sa.bindparam("ask_id"),
+    Stance.person_id.in_(sa.bindparam("person_ids", expanding=True)))
+
+
+def list_people_summaries(session: Session, *, person_filter: PersonFilter | None = None, cursor: str | None = None,
+                          limit: int = PAGE_SIZE) -> SummaryPage:
+    """The page list_people gives (same people, total and cursor), for the JSON API: plain dicts.
+
+    It reads columns, not ORM objects, and builds each person's dict once, with no model to
+    validate: for a page of fifty, the ORM people, memberships and stances and then the
+    PersonSummary models (validated once when built, and again by the response model) cost
+    more than the page's queries. 1 statement for the people, 1 count (as list_people), 1 for
+    their memberships with the organisations, 1 for their stances when the filter names an ask.
+    """
+    person_filter = person_filter or PersonFilter()
+    people, total, next_cursor = _page(session, "summary", person_filter=person_filter, cursor=cursor, limit=limit,
+                                       with_total=True)
+    items = {person_id: {"id": person_id, "name": name, "honorific_prefix": prefix, "honorific_suffix": suffix,
+                         "email": email, "memberships": [], "stance": None}
+             for person_id, name, prefix, suffix, email, *_ in people}
+    if items:
+        on = today()
+        organizations: dict[int, dict[str, Any]] = {}
+
+        def organization(values: Sequence[Any]) -> dict[str, Any] | None:
+            if values[0] is None:
+                return None
+            if values[0] not in organizations:
+                organizations[values[0]] = dict(zip(("id", "name", "abbreviation", "classification", "parent_id",
+                                                     "country"), values))
+            return organizations[values[0]]
+
+        for row in session.execute(_MEMBERSHIP_SUMMARIES, {"person_ids": list(items)}):
+            person_id, membership_id, role, post_label, country, start_date, end_date = row[:7]
+            items[person_id]["memberships"].append({
+                "id": membership_id, "organization": organization(row[7:13]), "on_behalf_of": organization(row[13:19]),
+                "role": role, "post_label": post_label, "country": country,
+                "start_date": start_date.isoformat() if start_date else None,
+                "end_date": end_date.isoformat() if end_date else None, "current": is_current(row, on)})
+        if person_filter.ask_id is not None:
+            for person_id, position in session.execute(_CURRENT_POSITIONS, {"ask_id": person_filter.ask_id,
+                                                                             "person_ids": list(items)}):
+                items[person_id]["stance"] = position
+    return SummaryPage(items=list(items.values()), total=total, next_cursor=next_cursor)
 
 
 def iter_people(session: Session, *, person_filter: PersonFilter, batch: int = 500) -> Iterable[PersonRow]:
