@@ -280,6 +280,28 @@ def test_rate_limit_per_domain_holds_the_excess_for_the_next_window(session):
     assert sorted(later.ids) == sorted(m.id for m in held)
 
 
+@pytest.mark.parametrize("limit", ["domain", "campaign"])
+def test_rate_limits_count_the_claims_made_earlier_in_the_window(session, limit):
+    rules = outbox.SendingRules(per_domain_per_minute=3 if limit == "domain" else 0,
+                                per_campaign_per_minute=3 if limit == "campaign" else 0)
+    campaign = make_campaign(session)
+    now = utcnow()
+
+    def due(numbers):
+        return [make_message(session, number=n, domain="busy.example", campaign_id=campaign.id,
+                             when=now - timedelta(seconds=5)) for n in numbers]
+
+    first = due(range(2))
+    assert sorted(outbox.claim_due(session, now=now, limit=100, rules=rules).ids) == sorted(m.id for m in first)
+    more = due(range(10, 13))
+    # Two of the three this minute allows are gone: one more now, the others in the next window.
+    assert outbox.claim_due(session, now=now + timedelta(seconds=10), limit=100, rules=rules).ids == [more[0].id]
+    assert outbox.claim_due(session, now=now + timedelta(seconds=30), limit=100, rules=rules).ids == []
+    # A window later the first claim's two have left it; the one from ten seconds on is still in it.
+    later = outbox.claim_due(session, now=now + timedelta(seconds=80), limit=100, rules=rules).ids
+    assert sorted(later) == sorted(m.id for m in more[1:])
+
+
 def test_rate_limit_per_campaign(session):
     rules = outbox.SendingRules(per_domain_per_minute=0, per_campaign_per_minute=2)
     campaign = make_campaign(session)
