@@ -1,10 +1,11 @@
 """Core statements compiled once per dialect and run on the driver's own cursor.
 
-For the outbox's per-message statements only. On these short statements SQLAlchemy's work
-per execution (an execution context, the parameter and result processing around the
-driver's call) cost more CPU than the database's own work: in a worker delivering to a
-local SMTP server, the per-message bookkeeping took 0.5 ms of CPU through
-``Connection.execute``. The statement runs on the session's connection, in its
+For the outbox's hot statements only: those run for every message, and the claim that
+returns a thousand rows. On these SQLAlchemy's work per execution (an execution context, the
+parameter and result processing around the driver's call) cost more CPU than the database's
+own: in a worker delivering to a local SMTP server the per-message bookkeeping took 0.5 ms of
+CPU through ``Connection.execute``, 0.2 ms here; the claim's rows 1.9 ms, 0.5 ms here. The
+statement runs on the session's connection, in its
 transaction, and its values go through the same type processing as through SQLAlchemy
 (timezone-aware timestamps, enums), so what is written is the same.
 """
