@@ -106,6 +106,12 @@ def get_person(session: Session, *, person_id: int) -> Person:
     return person
 
 
+def people_by_id(session: Session, *, person_ids: Iterable[int]) -> dict[int, Person]:
+    """The people with these ids that exist, by id, in one query."""
+    ids = sorted(set(person_ids))
+    return {p.id: p for p in session.execute(sa.select(Person).where(Person.id.in_(ids))).scalars()} if ids else {}
+
+
 def _find_person(session: Session, identifiers: Sequence[tuple[str, str]], name: str,
                  organization_id: int | None) -> Person | None:
     for scheme, value in identifiers:
@@ -987,7 +993,7 @@ def find_duplicates(session: Session, *, limit: int = 100) -> list[DuplicatePair
     ids = sorted({pid for group in candidates for pid in group})
     if not ids:
         return []
-    people = {p.id: p for p in session.execute(sa.select(Person).where(Person.id.in_(ids))).scalars()}
+    people = people_by_id(session, person_ids=ids)
     rows = {row.person.id: row for row in _rows(session, [people[i] for i in ids], ask_id=None)}
     pairs: list[DuplicatePair] = []
     for group in candidates:

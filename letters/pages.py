@@ -7,7 +7,6 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
-from sqlmodel import select
 
 from campaign import service as campaign_service
 from campaign.accounts.models import Role, User
@@ -94,10 +93,10 @@ def _segments(session):
 
 
 def _addressee_people(session, letter) -> dict:
-    from contacts.models import Person
+    from contacts import service as contacts_service
 
-    ids = [a["person_id"] for a in letter.addressees if a.get("person_id")]
-    return {p.id: p for p in session.exec(select(Person).where(Person.id.in_(ids)))} if ids else {}
+    return contacts_service.people_by_id(session, person_ids=[a["person_id"] for a in letter.addressees
+                                                              if a.get("person_id")])
 
 
 @router.get("/letters/{letter_id}")
