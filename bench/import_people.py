@@ -161,7 +161,6 @@ def _count_people(engine) -> int:
 
 def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], dict[str, float]]:
     from campaign import migrate
-    import contacts.imports  # noqa: F401  (imported before the timing: FastAPI and the models load once)
 
     path = make_file(size, work_dir / f"popolo-{size}.json")
     megabytes = path.stat().st_size / 1e6

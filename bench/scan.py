@@ -206,7 +206,6 @@ def run(backend: str, size: int, work_dir: Path) -> tuple[list[common.Result], d
             engine.dispose()
             baseline, dispatch, scans, memory = common.in_fresh_process(_measure, now, due)
             cosign = [d + f for d, f in zip(dispatch, scans)]
-            engine.dispose()
     notes = (f"{size:,} rows, {due} due; median of {RUNS}; dispatch_due "
              f"{statistics.median(dispatch) * 1000:.1f} ms + follow-up scan {statistics.median(scans) * 1000:.1f} ms "
              f"(each with its commit; {follow_ups} follow-ups from {PEOPLE} known recipients)")
