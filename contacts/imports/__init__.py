@@ -179,10 +179,13 @@ def _load_sibling(path: Path | None, stem: str) -> Any:
     return _structured(_text(found.read_bytes(), found.name), found.name, yaml_allowed=True)
 
 
+_CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
 def detect_format(filename: str, text: str) -> tuple[ImportFormat, Any]:
     """The format of a file from its name and content, and the parsed data when it is JSON/YAML."""
     lowered = filename.lower()
-    if lowered.endswith((".csv", ".tsv", ".txt")):
+    if lowered.endswith(_CSV_SUFFIXES):
         header = _csv_header(text, filename)
         return (ImportFormat.ep_meps if ep.looks_like_meps_csv(header) else ImportFormat.csv), None
     data = _structured(text, filename, yaml_allowed=not lowered.endswith(".json"))
@@ -252,7 +255,7 @@ def _popolo_stream(*, path: Path | None, content: bytes | None, upload: BinaryIO
     """A Popolo JSON file as a stream, or None: the file is then read whole (other formats, YAML,
     and every file the stream cannot read, which reading whole describes in the usual words)."""
     if fmt not in (ImportFormat.auto, ImportFormat.popolo) or (
-            fmt is ImportFormat.auto and filename.lower().endswith((".csv", ".tsv", ".txt"))):
+            fmt is ImportFormat.auto and filename.lower().endswith(_CSV_SUFFIXES)):
         yield None
         return
     with _opened(path, content, upload, max_bytes) as source:

@@ -185,7 +185,8 @@ def scan(source: BinaryIO, start: int, name: str, *, whole: Collection[str] = ()
     return found
 
 
-def items(source: BinaryIO, start: int, key: str) -> Iterator[Any]:
-    """The items of the top-level list ``key``, one at a time (the file already passed ``scan``)."""
+def items(source: BinaryIO, start: int, path: str) -> Iterator[Any]:
+    """The values at ijson's ``path`` ("persons.item": the items of the top-level list
+    "persons"), one at a time; the file already passed ``scan``."""
     source.seek(start)
-    return ijson.items(source, f"{key}.item", use_float=True)
+    return ijson.items(source, path, use_float=True)

@@ -290,19 +290,25 @@ class Stream:
     chunks: Iterator[list[PersonRecord]]
 
 
+_ITEMS = "persons.item"
+
+
 def stream(source: BinaryIO, start: int, *, filename: str, country: str = "") -> Stream | None:
     """Read a Popolo JSON file without holding it: the file is read once for everything but the
-    persons (checking all of it), then once more for the persons. None when it is JSON but not
-    Popolo. Raises InvalidInput, or jsonfile.Unreadable when it is not JSON the stream can read."""
+    persons (checking all of it, after a quick search for NUL escapes), then once more for the
+    persons. None when it is JSON but not Popolo, or when it must be read whole to be read right.
+    Raises InvalidInput, or jsonfile.Unreadable when it is not JSON the stream can read."""
     dataset = Dataset(source=filename)
     reader = Reader(dataset, country=country)
     found = jsonfile.scan(source, start, filename or "The file", whole=_PARTS,
                           each={"memberships": reader.add_membership}, once=("memberships", "persons"))
-    if found.root != "start_map" or found.kinds.get("persons") != "start_array":
+    # ijson names an item of "persons" by the path "persons.item", which is also the path of a
+    # top-level key spelled that way: such a file is read whole, where that key is just ignored.
+    if found.root != "start_map" or found.kinds.get("persons") != "start_array" or _ITEMS in found.kinds:
         return None
     reader.read_parts(found.values)
     memberships = found.values.get("memberships")
     if memberships and not isinstance(memberships, list):
         reader.memberships_not_a_list()
     return Stream(dataset=dataset, total=found.counts["persons"],
-                  chunks=reader.people(jsonfile.items(source, start, "persons")))
+                  chunks=reader.people(jsonfile.items(source, start, _ITEMS)))

@@ -213,3 +213,13 @@ def test_an_uploaded_file_of_another_format_is_still_read_whole(session):
     upload = _ReadSizes(b"name,email\nJane Doe,jane@example.org\n")
     report = import_file(session, upload=upload, filename="contacts.csv")
     assert report.created == 1
+
+
+def test_a_top_level_key_named_like_a_persons_item_adds_nobody(session):
+    """ijson's path for an item of "persons" is "persons.item", as is a top-level key so named."""
+    data = {"persons": [{"id": "a", "name": "Alice Example"}],
+            "persons.item": {"id": "z", "name": "Not A Person"}, "organizations": [], "memberships": []}
+    report = import_file(session, content=json.dumps(data).encode(), filename="people.json")
+    assert report.created == 1
+    names = session.execute(sa.select(Person.name)).scalars().all()
+    assert "Alice Example" in names and "Not A Person" not in names
