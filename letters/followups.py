@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,7 +23,7 @@ from sqlmodel import Session, select
 
 from campaign import audit
 from campaign.accounts.models import Role, User
-from campaign.db import one_at_a_time, utcnow
+from campaign.db import UTCDateTime, one_at_a_time, utcnow
 from campaign.errors import Conflict, FieldError, InvalidInput, NotFound
 from campaign.models import Campaign
 from contacts.models import Person
@@ -139,41 +140,73 @@ def _invitation_candidates(session: Session, rule: FollowUpRule, now: datetime) 
                         invitation.person_id, sent_at, letter_id=letter.id, invitation_id=invitation.id)
 
 
+LETTERS = Letter.__table__
+OUTBOX = OutboxMessage.__table__
+PEOPLE = Person.__table__
+
+
+@lru_cache(maxsize=2)
+def _letter_candidate_query(windowed: bool):
+    """A campaign's sent letters and letter e-mails from ``b_since`` (when windowed) to ``b_cutoff``.
+
+    One statement, so one round trip for both, built once with bound parameters: the two ORM
+    queries it replaces, built at each scan and one loading whole letters, were most of the
+    time of a scan in steady state, when it finds nothing. ``source`` tells the two kinds of
+    row apart.
+    """
+    campaign = sa.bindparam("b_campaign", type_=sa.Integer)
+    cutoff = sa.bindparam("b_cutoff", type_=UTCDateTime)
+    letters = (sa.select(sa.literal("letter").label("source"), LETTERS.c.id, LETTERS.c.sent_at,
+                         LETTERS.c.addressees, sa.cast(sa.null(), sa.Integer).label("person_id"))
+               .where(LETTERS.c.campaign_id == campaign, LETTERS.c.state == LetterState.sent,
+                      LETTERS.c.sent_at.is_not(None), LETTERS.c.sent_at <= cutoff))
+    mails = (sa.select(sa.literal("outbox"), OUTBOX.c.id, OUTBOX.c.sent_at,
+                       sa.cast(sa.null(), LETTERS.c.addressees.type), sa.func.min(PEOPLE.c.id))
+             .join(PEOPLE, PEOPLE.c.email == OUTBOX.c.recipient_address)
+             .where(OUTBOX.c.campaign_id == campaign, OUTBOX.c.sent_at <= cutoff,
+                    OUTBOX.c.status == OutboxStatus.sent, OUTBOX.c.kind.in_(LETTER_MAIL_KINDS))
+             .group_by(OUTBOX.c.id, OUTBOX.c.sent_at))
+    if windowed:
+        since = sa.bindparam("b_since", type_=UTCDateTime)
+        letters = letters.where(LETTERS.c.sent_at > since)
+        mails = mails.where(OUTBOX.c.sent_at > since)
+    return sa.union_all(letters, mails)
+
+
 def _letter_candidates(session: Session, rule: FollowUpRule, now: datetime) -> Iterable[Candidate]:
     """Letters and letter e-mails that became due since the rule's last scan.
 
     Due means sent at least ``rule.days`` ago; items that were due at an earlier scan were
     followed up then (or had a response), so each scan reads only the window since the last.
     """
-    cutoff = now - timedelta(days=rule.days)
     since = rule.scanned_through
-    letters = select(Letter).where(Letter.campaign_id == rule.campaign_id, Letter.state == LetterState.sent,
-                                   Letter.sent_at.is_not(None), Letter.sent_at <= cutoff)
+    params = {"b_campaign": rule.campaign_id, "b_cutoff": now - timedelta(days=rule.days)}
     if since is not None:
-        letters = letters.where(Letter.sent_at > since)
-    for letter in session.exec(letters):
-        for addressee in letter.addressees:
-            person_id = addressee.get("person_id")
-            if person_id:
-                yield Candidate(f"letter:{letter.id}:person:{person_id}", letter.campaign_id, int(person_id),
-                                letter.sent_at, letter_id=letter.id)
-    mails = (sa.select(OutboxMessage.id, OutboxMessage.sent_at, sa.func.min(Person.id))
-             .join(Person, Person.email == OutboxMessage.recipient_address)
-             .where(OutboxMessage.campaign_id == rule.campaign_id, OutboxMessage.sent_at <= cutoff,
-                    OutboxMessage.status == OutboxStatus.sent, OutboxMessage.kind.in_(LETTER_MAIL_KINDS))
-             .group_by(OutboxMessage.id, OutboxMessage.sent_at))
-    if since is not None:
-        mails = mails.where(OutboxMessage.sent_at > since)
-    for message_id, sent_at, person_id in session.execute(mails):
-        yield Candidate(f"outbox:{message_id}", rule.campaign_id, person_id, sent_at, outbox_message_id=message_id)
+        params["b_since"] = since
+    rows = session.execute(_letter_candidate_query(since is not None), params).all()
+    for source, letter_id, sent_at, addressees, _ in rows:
+        if source == "letter":
+            for addressee in addressees or ():
+                person_id = addressee.get("person_id")
+                if person_id:
+                    yield Candidate(f"letter:{letter_id}:person:{person_id}", rule.campaign_id, int(person_id),
+                                    sent_at, letter_id=letter_id)
+    for source, message_id, sent_at, _, person_id in rows:
+        if source == "outbox":
+            yield Candidate(f"outbox:{message_id}", rule.campaign_id, person_id, sent_at,
+                            outbox_message_id=message_id)
 
 
 def scan_followups(session: Session, *, now: datetime | None = None) -> list[FollowUp]:
     """Create the follow-ups that are due at ``now``; returns the new ones (none on a second run)."""
     now = now or utcnow()
-    one_at_a_time(session, "followups.scan")
     created: list[FollowUp] = []
-    rules = session.exec(select(FollowUpRule).where(FollowUpRule.enabled.is_(True))).all()
+    # The rules are locked until the transaction ends, so a scan run twice at once (two beats
+    # by mistake, a redelivered task) runs in turn: the second reads the rules as the first
+    # left them, then finds its follow-ups. Row locks taken by the query that reads them: the
+    # advisory lock they replace was a round trip of its own.
+    rules = session.exec(select(FollowUpRule).where(FollowUpRule.enabled.is_(True)).order_by(FollowUpRule.id)
+                         .with_for_update(key_share=True).execution_options(populate_existing=True)).all()
     for rule in rules:
         finder = _invitation_candidates if rule.applies_to is FollowUpSource.signing_invitation else _letter_candidates
         candidates = [c for c in finder(session, rule, now) if c.sent_at + timedelta(days=rule.days) <= now]

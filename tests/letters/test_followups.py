@@ -3,10 +3,12 @@ closing by a logged response, and the page's role checks."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+import sqlalchemy as sa
+from sqlmodel import Session, select
 
 from campaign.accounts.models import Role
 from campaign.db import utcnow
@@ -14,6 +16,7 @@ from campaign.errors import Conflict
 from letters import followups, service
 from letters.models import (FollowUp, FollowUpAction, FollowUpKind, FollowUpSource, FollowUpStatus, LetterState)
 from letters.schemas import InvitationCreate
+from tests.letters.concurrency import fresh_writer, twice_at_once
 from tests.factories import login, make_user, page_csrf
 from tests.letters.factories import make_member
 from tests.letters.test_responses import app, log, setup_world  # noqa: F401  (the app fixture mounts the routers)
@@ -272,3 +275,51 @@ def test_coordinators_set_the_rules_on_the_follow_ups_page(client, session):
                                                  "applies_to": "signing_invitation", "days": "5"},
                       follow_redirects=True)
     assert "Follow-ups on signing invitations: off." in off.text
+
+
+def test_a_scan_reads_sent_letters_and_letter_mail_in_one_statement(session):
+    staff, campaign, ask, member, letter = setup_world(session)
+    other = make_member(session, "Mail Member", family_name="Mail")
+    start = utcnow()
+    letter.state, letter.sent_at, letter.addressees = LetterState.sent, start, [{"person_id": member.id}]
+    message = outbox.schedule(session, recipient_address=other.email, subject="Visit of Liu Jianchao",
+                              text_body="Dear Member", scheduled_at=start, kind=OutboxKind.letter,
+                              campaign_id=campaign.id, actor=staff)
+    message.status, message.sent_at = OutboxStatus.sent, start
+    rule(session, campaign, staff, applies_to=FollowUpSource.letter, days=7)
+    statements = []
+    sa.event.listen(session.connection(), "before_cursor_execute",
+                    lambda conn, cursor, statement, *args: statements.append(statement))
+    created = followups.scan_followups(session, now=start + timedelta(days=8))
+    assert {(f.letter_id, f.outbox_message_id, f.person_id) for f in created} == {
+        (letter.id, None, member.id), (None, message.id, other.id)}
+    reads = [s for s in statements if "FROM letter" in s or "FROM outbox_message" in s]
+    assert len(reads) == 1, reads  # letters and letter mail together: one round trip, not one each
+    # In steady state (nothing new) a scan is two statements: the rules, locked as they are read, and
+    # the candidates.
+    session.flush()
+    statements.clear()
+    assert followups.scan_followups(session, now=start + timedelta(days=8)) == []
+    assert len(statements) == 2, statements
+
+
+def test_two_scans_at_once_follow_each_item_up_once(tmp_path, monkeypatch):
+    """Two beats by mistake, or a redelivered task: the second scan waits, then finds the first's work."""
+    responded = followups._responded
+
+    def slow_responded(*args, **kwargs):  # were the scans not run in turn, both would now add the follow-up
+        time.sleep(0.3)
+        return responded(*args, **kwargs)
+
+    monkeypatch.setattr(followups, "_responded", slow_responded)
+    with fresh_writer(tmp_path, "scans") as writer:
+        with Session(writer, expire_on_commit=False) as session:
+            staff, campaign, _, member, letter = setup_world(session)
+            invite(session, letter, staff, member)
+            rule(session, campaign, staff, days=7)  # invitations: the scan writes no watermark
+            session.commit()
+        made = twice_at_once(writer, lambda session: len(followups.scan_followups(
+            session, now=utcnow() + timedelta(days=8))))
+        assert made == [0, 1]
+        with Session(writer) as session:
+            assert len(session.exec(select(FollowUp).where(FollowUp.letter_id == letter.id)).all()) == 1
