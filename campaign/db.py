@@ -166,6 +166,13 @@ def _drop_on_rollback(session: Session, previous_transaction: Any) -> None:
         session.info.pop("on_commit", None)
 
 
+def only_on(dialect: str, index: sa.Index) -> sa.Index:
+    """``index`` as the models declare it for one backend only: created there alone, and
+    compared there alone by the migration checks (campaign.migrate.schema_objects_for)."""
+    index.info["only_on"] = dialect
+    return index.ddl_if(dialect=dialect)
+
+
 def one_at_a_time(session: Session, name: str) -> None:
     """Hold the named lock until the transaction ends, so a job run twice at once runs in turn.
 

@@ -20,6 +20,14 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
+def schema_objects_for(dialect: str):
+    """Alembic's include_object for comparing the models with a ``dialect`` database: the
+    indexes the models declare for another backend only (campaign.db.only_on) are left out."""
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        return reflected or obj.info.get("only_on", dialect) == dialect
+    return include
+
+
 def upgrade(revision: str = "heads", engine: sa.Engine | None = None) -> None:
     with (engine or get_engine()).begin() as connection:
         if connection.dialect.name == "postgresql":

@@ -7,6 +7,7 @@ import campaign.tables  # noqa: F401  (fills the metadata)
 from sqlmodel.sql.sqltypes import AutoString
 
 from campaign.db import UTCDateTime, get_engine
+from campaign.migrate import schema_objects_for
 
 target_metadata = SQLModel.metadata
 
@@ -32,7 +33,8 @@ def render_item(type_, obj, autogen_context):
 
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_item=render_item,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+                      include_object=schema_objects_for(connection.dialect.name))
     with context.begin_transaction():
         context.run_migrations()
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from campaign.db import UTCDateTime, str_enum, utcnow
+from campaign.db import UTCDateTime, only_on, str_enum, utcnow
 
 
 class WorkerPing(SQLModel, table=True):
@@ -110,8 +110,16 @@ class OutboxClaim(SQLModel, table=True):
 
     __tablename__ = "outbox_claim"
     __table_args__ = (
-        sa.Index("ix_outbox_claim_recipient_domain_claimed_at", "recipient_domain", "claimed_at"),
-        sa.Index("ix_outbox_claim_campaign_id_claimed_at", "campaign_id", "claimed_at"),
+        # The rate limits count the claims of the last minute per domain and per campaign: on
+        # PostgreSQL from this index alone. One index on the time rather than a (domain, time)
+        # and a (campaign, time) one: inserting 1,000 claims cost PostgreSQL a third more with
+        # those two (EXPLAIN ANALYZE, median of 21).
+        only_on("postgresql", sa.Index("ix_outbox_claim_claimed_at", "claimed_at",
+                                       postgresql_include=["recipient_domain", "campaign_id"])),
+        # SQLite has no included columns: the keys follow the time in the index instead (without
+        # them, counting a minute of 42,000 claims read each claim's row: 129 against 50 ms).
+        only_on("sqlite", sa.Index("ix_outbox_claim_claimed_at_keys", "claimed_at", "recipient_domain",
+                                   "campaign_id")),
     )
 
     # No foreign key: its check cost PostgreSQL a lookup of the message per claim, a third of a

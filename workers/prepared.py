@@ -30,14 +30,18 @@ class Prepared:
                             if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
         self._order = tuple(compiled.positiontup) if compiled.positional else None
 
-    def execute(self, connection: sa.Connection, params: dict[str, Any]) -> list[tuple]:
-        """Run in the connection's current transaction; returns the rows it returned."""
+    def values(self, params: dict[str, Any]) -> list[Any] | dict[str, Any]:
+        """The driver's parameters for ``params``, processed as SQLAlchemy would."""
         values = {**self._defaults, **params}
         for name, process in self._processors:
             values[name] = process(values[name])
+        return [values[name] for name in self._order] if self._order is not None else values
+
+    def execute(self, connection: sa.Connection, params: dict[str, Any]) -> list[tuple]:
+        """Run in the connection's current transaction; returns the rows it returned."""
         cursor = connection.connection.cursor()
         try:
-            cursor.execute(self.sql, [values[name] for name in self._order] if self._order is not None else values)
+            cursor.execute(self.sql, self.values(params))
             return cursor.fetchall() if cursor.description else []
         finally:
             cursor.close()
@@ -51,3 +55,26 @@ def prepared(statement: sa.ClauseElement, dialect: Dialect) -> Prepared:
 def run(connection: sa.Connection, statement: sa.ClauseElement, params: dict[str, Any]) -> list[tuple]:
     """``statement`` with ``params`` on ``connection``'s driver cursor, compiled once per dialect."""
     return prepared(statement, connection.dialect).execute(connection, params)
+
+
+def run_together(connection: sa.Connection,
+                 steps: list[tuple[sa.ClauseElement, dict[str, Any]]]) -> list[list[tuple]]:
+    """Each statement with its parameters, in order; the rows each returned.
+
+    On PostgreSQL they go to the server in one round trip (psycopg's pipeline mode), each still
+    a statement of its own (its own snapshot, run after the one before). One by one elsewhere.
+    """
+    if connection.dialect.name != "postgresql":
+        return [run(connection, statement, params) for statement, params in steps]
+    driver = connection.connection.driver_connection
+    cursors = []
+    try:
+        with driver.pipeline():
+            for statement, params in steps:
+                compiled = prepared(statement, connection.dialect)
+                cursors.append(driver.cursor())
+                cursors[-1].execute(compiled.sql, compiled.values(params))
+        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()

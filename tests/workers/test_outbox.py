@@ -96,6 +96,30 @@ def test_claim_takes_only_due_unpaused_rows_and_holds_them_under_a_lease(session
     assert due.id in again.ids and again.token != claim.token
 
 
+def test_a_claim_takes_the_rows_whose_sending_lease_ran_out_before_the_scheduled_ones(session, open_test_session,
+                                                                                     monkeypatch):
+    now = utcnow()
+    stale = make_message(session, number=1, when=now - timedelta(seconds=5))
+    first = outbox.claim_due(session, now=now, limit=10, rules=RULES)
+    assert outbox.start_attempt(session, message_id=stale.id, claim=first.token, now=now, rules=RULES) is not None
+    # Its worker died while sending: the row stays "sending" and is due again when the lease ends.
+    session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == stale.id)
+                    .values(next_attempt_at=now - timedelta(seconds=1)))
+    _lease_runs_out(session, stale.id)
+    scheduled = [make_message(session, number=n, when=now - timedelta(minutes=n)) for n in (2, 3, 4)]
+    statements = []
+    run, run_together = outbox.prepared.run, outbox.prepared.run_together
+    monkeypatch.setattr(outbox.prepared, "run", lambda *args: statements.append(args[1]) or run(*args))
+    monkeypatch.setattr(outbox.prepared, "run_together",
+                        lambda connection, steps: statements.extend(s for s, _ in steps)
+                        or run_together(connection, steps))
+    claim = outbox.claim_due(session, now=now, limit=3, rules=RULES)
+    assert stale.id in claim.ids and len(claim.ids) == 3
+    assert set(claim.ids) - {stale.id} == {scheduled[2].id, scheduled[1].id}  # then the longest due
+    # On PostgreSQL both parts are one statement (one round trip); on SQLite one per status.
+    assert len(statements) == (1 if session.get_bind().dialect.name == "postgresql" else 2)
+
+
 def test_deliver_sends_once_and_records_the_attempt(session, open_test_session):
     message = make_message(session)
     claim = outbox.claim_due(session, now=utcnow(), limit=10, rules=RULES)
@@ -308,6 +332,35 @@ def test_rate_limit_per_campaign(session):
     for n in range(4):
         make_message(session, number=n, domain=f"d{n}.example", campaign_id=campaign.id)
     assert len(outbox.claim_due(session, now=utcnow(), limit=100, rules=rules).ids) == 2
+
+
+def test_a_domain_over_its_limit_holds_nothing_of_another_domain(session):
+    now = utcnow()
+    busy = [make_message(session, number=n, domain="busy.example", when=now - timedelta(seconds=5)) for n in range(3)]
+    unlimited = outbox.SendingRules(per_domain_per_minute=0, per_campaign_per_minute=0)
+    assert len(outbox.claim_due(session, now=now, limit=100, rules=unlimited).ids) == len(busy)
+    quiet = make_message(session, number=9, domain="quiet.example", when=now - timedelta(seconds=5))
+    rules = outbox.SendingRules(per_domain_per_minute=2, per_campaign_per_minute=1)
+    assert outbox.claim_due(session, now=now + timedelta(seconds=10), limit=100, rules=rules).ids == [quiet.id]
+
+
+def test_a_dispatch_with_both_rate_limits_is_one_round_trip_before_its_commit(session, monkeypatch):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("statements go to the server together in PostgreSQL's pipeline mode")
+    campaign = make_campaign(session)
+    for n in range(4):
+        make_message(session, number=n, domain="busy.example", campaign_id=campaign.id)
+    rules = outbox.SendingRules(per_domain_per_minute=10, per_campaign_per_minute=10)
+    session.flush()
+    trips = []
+    run_together = outbox.prepared.run_together
+    monkeypatch.setattr(outbox.prepared, "run", lambda *args: pytest.fail("a statement of its own"))
+    monkeypatch.setattr(outbox.prepared, "run_together",
+                        lambda connection, steps: trips.append(len(steps)) or run_together(connection, steps))
+    sa.event.listen(session.connection(), "before_cursor_execute", lambda *args: trips.append(1))
+    claim = outbox.dispatch_due(session, enqueue=lambda ids, token: None, now=utcnow(), rules=rules)
+    assert len(claim.ids) == 4
+    assert trips == [4]  # the setting, the claim and the counts for both limits, together
 
 
 def test_attachments_are_kept_out_of_the_outbox_row(session, open_test_session):
