@@ -33,10 +33,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from functools import lru_cache
-from operator import itemgetter
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
+from functools import lru_cache
+from operator import itemgetter
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -406,16 +406,16 @@ def claim_due(session: Session, *, now: datetime, limit: int, worker: str = "",
     limits = _rate_limits(rules)
     counts = [(_over_limit(column), {"b_since": now - RATE_WINDOW, "b_per_minute": per_minute})
               for per_minute, column, _ in limits]
+    dialect = connection.dialect.name
     # On the driver's cursor: SQLAlchemy's result rows cost more than the query (1,000 rows).
-    if connection.dialect.name == "postgresql":
+    if dialect == "postgresql":
         # The setting, the claim and the rate limits' counts (which see the claim's rows) go to
         # the server in one round trip: the counts in a round trip of their own cost a tenth
         # more (interleaved medians).
         first = [] if durable else [(_NO_WAIT_FOR_DISK, {})]
         claimed, *over = prepared.run_together(
-            connection, [*first, (_claim_statement("postgresql"), {**params, "b_limit": limit}), *counts])[len(first):]
+            connection, [*first, (_claim_statement(dialect), {**params, "b_limit": limit}), *counts])[len(first):]
     else:
-        dialect = connection.dialect.name
         claimed = prepared.run(connection, _claim_statement(dialect, OutboxStatus.sending),
                                {**params, "b_limit": limit})
         if len(claimed) < limit:
